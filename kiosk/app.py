@@ -1,0 +1,233 @@
+"""KioskApp: builds the services, the screens, the idle timers and the theme.
+
+Screens are created the first time they are shown. Every patient action goes to the
+journey (kiosk.flow); `sync()` then shows the screen whose name is the journey's state.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.factory import Factory
+from kivy.lang import Builder
+
+from kiosk import flow, widgets
+from kiosk.config import KioskConfig
+from kiosk.idle import ACTIVE, EXPIRED, IdleTimer
+from kiosk.i18n import get_translator
+from kiosk.screens import create_screen, load_kv_once
+from kiosk.screens import base as screens_base
+from kiosk.staff import StaffAuth
+from kiosk.steps import default_steps
+from kiosk.store import Store
+from kiosk.theme import theme
+from kiosk.widgets.buttons import LanguageButton
+from kiosk.widgets.idle_warning import IdleWarning
+from kiosk.widgets.tr import tr
+
+log = logging.getLogger(__name__)
+ESCAPE = 27
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class KioskApp(App):
+    title = "Clinic check-in"
+
+    def __init__(self, kiosk_config: KioskConfig, store: Store, clock: Callable[[], datetime] = utc_now, **kwargs):
+        super().__init__(**kwargs)
+        self.kiosk_config = kiosk_config
+        self.store = store
+        self.clock = clock
+        self.translator = get_translator()
+        self.journey = flow.Journey(
+            store,
+            default_steps(),
+            clock,
+            flow.IdentifyPolicy(kiosk_config.max_identify_attempts, kiosk_config.cooldown_seconds),
+            language=kiosk_config.default_language,
+        )
+        self.staff_auth = StaffAuth(store, kiosk_config.staff_pin_hash, clock)
+        self.staff_mode = False
+        self.visit_idle = IdleTimer(kiosk_config.idle_warning_seconds, kiosk_config.idle_countdown_seconds)
+        self.staff_idle = IdleTimer(kiosk_config.staff_idle_seconds, 10)
+        self.warning: IdleWarning | None = None
+        self.allow_exit = False
+
+    # -- building ------------------------------------------------------------------
+    def build(self):
+        widgets.load_rules()
+        load_kv_once(screens_base.__file__)
+        Builder.load_file(str(Path(__file__).with_name("app.kv")))
+        self.root = Factory.KioskRoot()
+        self.manager = self.root.ids.manager
+        self.top_bar = self.root.ids.top_bar
+        self.translator.set_language(self.kiosk_config.default_language)
+        self._refresh_languages()
+        Window.clearcolor = theme.background
+        theme.fbind("background", lambda *_: setattr(Window, "clearcolor", theme.background))
+        Window.bind(on_touch_down=self._activity, on_key_down=self._on_key_down, on_request_close=self._on_request_close)
+        Clock.schedule_interval(self._check_idle, 0.5)
+        self.sync()
+        log.info("kiosk.started", extra={"fields": {"demo": self.kiosk_config.demo}})
+        return self.root
+
+    def screen(self, name: str):
+        """The screen of that name, created (and its kv loaded) on first use."""
+        if not self.manager.has_screen(name):
+            self.manager.add_widget(create_screen(name))
+        return self.manager.get_screen(name)
+
+    def show(self, name: str) -> None:
+        screen = self.screen(name)
+        if self.manager.current != name:
+            self.manager.current = name
+        else:
+            screen.on_pre_enter()
+        self.top_bar.in_visit = self.journey.session is not None and not self.staff_mode
+
+    def sync(self) -> None:
+        """Show whatever the journey is at now."""
+        self.show(self.journey.state)
+        screen = self.manager.current_screen
+        if self.journey.notice:
+            screen.notice = self.journey.notice
+
+    def today(self) -> date:
+        return self.clock().astimezone().date()
+
+    # -- patient actions that are not journey steps ------------------------------------
+    def begin_visit(self) -> None:
+        self.visit_idle.touch(time.monotonic())
+        self.journey.begin()
+        self.sync()
+
+    def start_over(self) -> None:
+        self.end_visit("start_over")
+
+    def end_visit(self, reason: str) -> None:
+        """End the visit and wipe every trace of the patient from memory and the screens."""
+        self._hide_warning()
+        self.journey.end(reason)
+        self.wipe_screens()
+        theme.reset()
+        self.sync()
+        if tr.language != self.kiosk_config.default_language:
+            self.switch_language(self.kiosk_config.default_language)
+
+    def wipe_screens(self) -> None:
+        for screen in self.manager.screens:
+            screen.clear()
+
+    def edit_contact(self, field: str) -> None:
+        self.screen("edit_contact").start(field)
+        self.show("edit_contact")
+
+    def switch_language(self, code: str) -> None:
+        tr.switch(code)
+        self.journey.set_language(code)
+        self._refresh_languages()
+        current = self.manager.current_screen
+        if current is not None:
+            current.refresh()  # texts made in Python (times, months) follow the language
+
+    def set_text_step(self, step: int) -> None:
+        theme.set_text_step(step)
+
+    def toggle_contrast(self) -> None:
+        theme.high_contrast = not theme.high_contrast
+
+    def fill_language_buttons(self, container) -> None:
+        """Language buttons on the welcome screen, each named in its own language."""
+        container.clear_widgets()
+        for code in self.translator.languages:
+            container.add_widget(LanguageButton(code=code, text=self.translator.language_name(code), big=True))
+
+    def _refresh_languages(self) -> None:
+        names = {code: self.translator.language_name(code) for code in self.translator.languages}
+        self.top_bar.show_languages(names, tr.language)
+
+    # -- inactivity ----------------------------------------------------------------
+    def _activity(self, *_args) -> bool:
+        now = time.monotonic()
+        self.visit_idle.touch(now)
+        self.staff_idle.touch(now)
+        return False  # let the touch go on to the widgets
+
+    def more_time(self) -> None:
+        self._activity()
+        self._hide_warning()
+
+    def _check_idle(self, _dt) -> None:
+        now = time.monotonic()
+        if self.staff_mode or self.manager.current == "staff_pin":
+            if self.staff_idle.state(now) != ACTIVE:
+                self.leave_staff_mode()
+            return
+        if self.journey.session is None:
+            return
+        state = self.visit_idle.state(now)
+        if state == ACTIVE:
+            self._hide_warning()
+        elif state == EXPIRED:
+            log.info("visit.timed_out")
+            self.end_visit("timeout")
+        else:
+            if self.warning is None:
+                self.warning = IdleWarning()
+                self.warning.open(animation=False)
+            self.warning.seconds_left = self.visit_idle.seconds_left(now)
+
+    def _hide_warning(self) -> None:
+        if self.warning is not None:
+            self.warning.dismiss(animation=False)
+            self.warning = None
+
+    # -- staff ------------------------------------------------------------------------
+    def open_staff(self) -> None:
+        if self.journey.session is not None:
+            self.end_visit("staff")
+        self.staff_idle.touch(time.monotonic())
+        self.show("staff_pin")
+        self.top_bar.in_visit = False
+
+    def enter_staff_mode(self) -> None:
+        self.staff_mode = True
+        self.staff_idle.touch(time.monotonic())
+        self.show("staff")
+
+    def leave_staff_mode(self) -> None:
+        if self.staff_mode:
+            self.staff_auth.record("staff.signed_out")
+        self.staff_mode = False
+        self.screen("staff_pin").clear()
+        self.sync()
+
+    def lift_cooldown(self) -> None:
+        self.staff_auth.record("staff.lifted_cooldown")
+        self.journey.clear_cooldown()
+        self.screen("staff").refresh()
+
+    def exit_app(self) -> None:
+        self.staff_auth.record("staff.exited_app")
+        self.allow_exit = True
+        self.stop()
+
+    # -- window ---------------------------------------------------------------------
+    def _on_key_down(self, _window, key, *_args) -> bool:
+        self._activity()
+        return key == ESCAPE  # swallow Escape: patients must not quit the kiosk
+
+    def _on_request_close(self, *_args) -> bool:
+        return not self.allow_exit  # True keeps the window open
+
+    def on_stop(self) -> None:
+        self.store.close()

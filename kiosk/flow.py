@@ -1,0 +1,263 @@
+"""The check-in journey as a plain-Python state machine (no Kivy).
+
+Identification (last name -> birth date -> maybe first name -> confirm) is the fixed core.
+What happens after the patient is checked in is a list of pluggable steps: each step
+says for which visits it applies, so later features (forms, insurance, consent, copay,
+portal, education) register a step and a screen of the same name, and the core does
+not change. The app shows the screen whose name equals `journey.state`.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from kiosk.i18n_markers import N_
+from kiosk.session import VisitSession
+from kiosk.store import Store, normalise_name
+
+log = logging.getLogger(__name__)
+
+WELCOME = "welcome"
+LAST_NAME = "last_name"
+BIRTH_DATE = "birth_date"
+FIRST_NAME = "first_name"
+CONFIRM = "confirm"
+FRONT_DESK = "front_desk"
+COOLDOWN = "cooldown"
+DONE = "done"
+
+COOLDOWN_SETTING = "identify_cooldown_until"
+FAILURES_SETTING = "identify_failures"
+
+
+class Step:
+    """A step after check-in. Subclasses set `name` (= its screen) and may narrow `applies`."""
+
+    name: str = ""
+    visit_types: frozenset[str] | None = None  # None: every visit type
+
+    def applies(self, session: VisitSession) -> bool:
+        if self.visit_types is None:
+            return True
+        return session.appointment is not None and session.appointment.visit_type in self.visit_types
+
+
+@dataclass(frozen=True)
+class IdentifyPolicy:
+    max_attempts: int = 5
+    cooldown_seconds: int = 120
+
+
+class Journey:
+    def __init__(
+        self,
+        store: Store,
+        steps: Sequence[Step],
+        clock: Callable[[], datetime],
+        policy: IdentifyPolicy = IdentifyPolicy(),
+        language: str = "en",
+    ):
+        self.store = store
+        self.steps = list(steps)
+        self.clock = clock
+        self.policy = policy
+        self.language = language
+        self.session: VisitSession | None = None
+        self.notice = ""  # message id the current screen should show, "" for none
+        self.state = COOLDOWN if self.cooldown_remaining() > 0 else WELCOME
+
+    # -- session boundaries -------------------------------------------------
+    def begin(self) -> None:
+        if self.cooldown_remaining() > 0:
+            self._go(COOLDOWN)
+            return
+        self.session = VisitSession(language=self.language, started_at=self.clock())
+        self._go(LAST_NAME)
+
+    def set_language(self, language: str) -> None:
+        self.language = language
+        if self.session:
+            self.session.language = language
+
+    def end(self, reason: str) -> None:
+        """Close the visit (completed, start_over, timeout, ...), record timings, forget the PHI."""
+        session = self.session
+        if session is not None:
+            now = self.clock()
+            self.store.record_event(
+                "visit.ended",
+                {
+                    "reason": reason,
+                    "language": session.language,
+                    "checked_in": session.check_in is not None,
+                    "stages": session.step_timings(now),
+                },
+                session_id=session.id,
+                now=now,
+            )
+            log.info("visit.ended", extra={"fields": {"reason": reason, "session": session.id}})
+            session.wipe()
+        self.session = None
+        self.notice = ""
+        self.state = COOLDOWN if self.cooldown_remaining() > 0 else WELCOME
+
+    # -- identification -------------------------------------------------------
+    def enter_last_name(self, text: str) -> None:
+        session = self._session()
+        if not normalise_name(text):
+            self.notice = N_("Please type your last name.")
+            return
+        session.last_name = " ".join(text.split())
+        self._go(BIRTH_DATE)
+
+    def enter_birth_date(self, born: date) -> None:
+        session = self._session()
+        session.birth_date = born
+        today = self._today()
+        matches = self.store.find_appointments(session.last_name, born, today)
+        if not matches:
+            known = self.store.patients_with_identity(session.last_name, born) > 0
+            self._fail("no_appointment_today" if known else "no_match")
+            return
+        session.candidates = matches
+        if len({m.patient_id for m in matches}) > 1:
+            self._go(FIRST_NAME)
+        else:
+            self._choose(matches)
+
+    def enter_first_name(self, text: str) -> None:
+        session = self._session()
+        wanted = normalise_name(text)
+        if not wanted:
+            self.notice = N_("Please type your first name.")
+            return
+        session.first_name = " ".join(text.split())
+        chosen = [m for m in session.candidates if _first_name_matches(wanted, m.first_name)]
+        if len({m.patient_id for m in chosen}) == 1:
+            self._choose(chosen)
+        else:
+            self._fail("first_name_mismatch")
+
+    def confirm(self, is_me: bool) -> None:
+        session = self._session()
+        if session.appointment is None:
+            raise RuntimeError("confirm called before a match")
+        if not is_me:
+            self._fail("patient_rejected_match")
+            return
+        self._clear_failures()
+        session.check_in = self.store.check_in(session.appointment.appointment_id, session.id, self.clock())
+        if session.check_in.already:
+            self._go(DONE)
+            return
+        session.contact = self.store.get_contact(session.appointment.patient_id)
+        self._advance(after=None)
+
+    def back(self) -> None:
+        """One identification question back; answers already given stay filled in."""
+        previous = {BIRTH_DATE: LAST_NAME, FIRST_NAME: BIRTH_DATE}
+        if self.state in previous:
+            self._go(previous[self.state])
+
+    def try_again(self) -> None:
+        """From the front-desk message back to the start of identification, same session."""
+        session = self._session()
+        if self.cooldown_remaining() > 0:
+            self.end("cooldown")
+            return
+        session.wipe()
+        self._go(LAST_NAME)
+
+    # -- steps after check-in ---------------------------------------------------
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+    def complete_step(self, name: str) -> None:
+        if self.state != name:
+            raise RuntimeError(f"step {name} completed while in {self.state}")
+        self._advance(after=name)
+
+    def _advance(self, after: str | None) -> None:
+        session = self._session()
+        names = [s.name for s in self.steps]
+        start = names.index(after) + 1 if after else 0
+        for step in self.steps[start:]:
+            if step.applies(session):
+                self._go(step.name)
+                return
+        self._go(DONE)
+
+    # -- failed attempts and cool-down -------------------------------------------
+    def cooldown_remaining(self) -> float:
+        until = self.store.get_setting(COOLDOWN_SETTING)
+        if not until:
+            return 0.0
+        return max(0.0, (datetime.fromisoformat(until) - self.clock()).total_seconds())
+
+    def clear_cooldown(self) -> None:
+        """Staff lifted the cool-down (audited by the caller)."""
+        self.store.set_setting(COOLDOWN_SETTING, "")
+        self._clear_failures()
+        if self.state == COOLDOWN:
+            self.state = WELCOME
+
+    def _fail(self, reason: str) -> None:
+        session = self._session()
+        failures = int(self.store.get_setting(FAILURES_SETTING) or 0) + 1
+        self.store.set_setting(FAILURES_SETTING, str(failures))
+        now = self.clock()
+        self.store.record_event(
+            "identify.failed", {"reason": reason, "attempt": failures}, session_id=session.id, now=now
+        )
+        log.info("identify.failed", extra={"fields": {"reason": reason, "attempt": failures}})
+        if failures >= self.policy.max_attempts:
+            until = now + timedelta(seconds=self.policy.cooldown_seconds)
+            self.store.set_setting(COOLDOWN_SETTING, until.isoformat())
+            self.store.set_setting(FAILURES_SETTING, "0")
+            self.store.record_event(
+                "identify.cooldown",
+                {"attempts": failures, "seconds": self.policy.cooldown_seconds},
+                session_id=session.id,
+                now=now,
+            )
+            self.end("cooldown")
+            return
+        # The same words whatever the reason, so the kiosk never reveals who is a patient.
+        self._go(FRONT_DESK)
+
+    def _clear_failures(self) -> None:
+        self.store.set_setting(FAILURES_SETTING, "0")
+
+    # -- helpers -------------------------------------------------------------------
+    def _choose(self, matches) -> None:
+        session = self._session()
+        waiting = [m for m in matches if m.status == "booked"] or list(matches)
+        session.appointment = min(waiting, key=lambda m: m.start)
+        self._go(CONFIRM)
+
+    def _go(self, state: str) -> None:
+        self.state = state
+        self.notice = ""
+        if self.session:
+            self.session.enter(state, self.clock())
+
+    def _session(self) -> VisitSession:
+        if self.session is None:
+            raise RuntimeError("no visit in progress")
+        return self.session
+
+    def _today(self) -> date:
+        return self.clock().astimezone().date()
+
+
+def _first_name_matches(wanted: str, first_name: str) -> bool:
+    """"Maria" matches "Maria José"; accents, case and hyphens never matter."""
+    if normalise_name(first_name) == wanted:
+        return True
+    return any(normalise_name(part) == wanted for part in first_name.replace("-", " ").split())
+

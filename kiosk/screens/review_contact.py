@@ -1,0 +1,32 @@
+"""Review contact details: phone, email and address, each with a "Change" button."""
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.contact_fields import FIELDS
+from kiosk.screens.base import KioskScreen
+
+
+class ContactRow(BoxLayout):
+    field = StringProperty("")
+    label_id = StringProperty("")
+    value = StringProperty("")
+
+
+class ReviewContactScreen(KioskScreen):
+    def refresh(self) -> None:
+        contact = self.journey.session.contact
+        rows = self.ids.rows
+        rows.clear_widgets()
+        for field in FIELDS:
+            rows.add_widget(ContactRow(field=field.name, label_id=field.label, value=getattr(contact, field.name) or ""))
+
+    def change(self, field: str) -> None:
+        self.app.edit_contact(field)
+
+    def confirm(self) -> None:
+        self.journey.complete_step("review_contact")
+        self.app.sync()
+
+    def clear(self) -> None:
+        super().clear()
+        self.ids.rows.clear_widgets()

@@ -1,0 +1,41 @@
+"""Staff mode: kiosk status at a glance, lift a cool-down, or exit the app."""
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk import __version__
+from kiosk.i18n_markers import N_
+from kiosk.screens.base import KioskScreen
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+class StatusRow(BoxLayout):
+    label_id = StringProperty("")
+    value = StringProperty("")
+
+
+class StaffScreen(KioskScreen):
+    def refresh(self) -> None:
+        app = self.app
+        status = app.store.status()
+        fmt = app.translator.format_datetime
+        never = app.translator.gettext(N_("never"))
+        rows = [
+            (N_("Version"), __version__),
+            (N_("Site"), app.kiosk_config.site_name),
+            (N_("Mode"), app.translator.gettext(N_("demo clinic")) if app.kiosk_config.demo else app.kiosk_config.server_url),
+            (N_("Database size"), _size(status.db_bytes)),
+            (N_("Events waiting to sync"), str(status.outbox_pending)),
+            (N_("Oldest waiting event"), fmt(status.outbox_oldest) if status.outbox_oldest else "—"),
+            (N_("Last sync"), fmt(status.last_sync) if status.last_sync else never),
+            (N_("Check-in pause (seconds)"), str(int(app.journey.cooldown_remaining()))),
+        ]
+        self.ids.status.clear_widgets()
+        for label_id, value in rows:
+            self.ids.status.add_widget(StatusRow(label_id=label_id, value=value))

@@ -1,0 +1,1 @@
+"""Alembic migration scripts (a package so the files ship with kiosk.store)."""

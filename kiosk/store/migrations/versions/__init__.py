@@ -1,0 +1,1 @@
+"""Alembic revisions, written by hand to match kiosk/store/models.py."""

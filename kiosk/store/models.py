@@ -1,0 +1,160 @@
+"""SQLAlchemy 2 models of the kiosk database.
+
+Migrations in migrations/versions are written by hand and must match these
+models (tests/store/test_migrations.py compares them).
+
+Time conventions:
+- created_at, arrived_at, sent_at ... are UTC. UTCDateTime refuses naive values
+  and returns aware ones, so local and UTC times cannot be mixed by accident.
+- Appointment.start is the clinic's naive local wall-clock time, exactly as the
+  schedule shows it; Appointment.day is its date (indexed for "today" look-ups).
+PHI columns hold AES-GCM ciphertext (see cipher.py); the only searchable value is
+the keyed blind index Patient.identity_index.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+UUID_LEN = 36
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetime in, stored as naive UTC, aware UTC out."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[override]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a UTC column got a naive datetime; pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):  # type: ignore[override]
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Clinician(Base):
+    __tablename__ = "clinicians"
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    # Encrypted PHI, AAD b"patients.<column>"; birth_date is the ISO date string.
+    first_name: Mapped[bytes] = mapped_column(LargeBinary)
+    last_name: Mapped[bytes] = mapped_column(LargeBinary)
+    birth_date: Mapped[bytes] = mapped_column(LargeBinary)
+    phone: Mapped[bytes] = mapped_column(LargeBinary)
+    email: Mapped[bytes] = mapped_column(LargeBinary)
+    street: Mapped[bytes] = mapped_column(LargeBinary)
+    city: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    postal_code: Mapped[bytes] = mapped_column(LargeBinary)
+    # HMAC(last name, birth date); not unique: relatives can share both.
+    identity_index: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+PHI_COLUMNS = (
+    "first_name",
+    "last_name",
+    "birth_date",
+    "phone",
+    "email",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+)
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        Index("ix_appointments_patient_id_day", "patient_id", "day"),
+        Index("ix_appointments_clinician_id_day", "clinician_id", "day"),
+    )
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    clinician_id: Mapped[str] = mapped_column(ForeignKey("clinicians.id"))
+    start: Mapped[datetime] = mapped_column(DateTime)  # naive local clinic time
+    day: Mapped[date] = mapped_column(Date, index=True)  # == start.date()
+    visit_type: Mapped[str] = mapped_column(String(32))
+    # booked -> arrived (kiosk) -> seen (from the practice); or cancelled.
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxEvent(Base):
+    """One event waiting for (or done with) the sync agent; see outbox.py."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_state_created_at", "state", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)  # idempotency key
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted JSON, AAD b"outbox.payload"
+    session_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE); see audit.py."""
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON; ids only, never PHI
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Setting(Base):
+    """Small kiosk state (staff lockout, last sync ...). Plain text: never PHI."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,146 @@
+"""The outbox: events written in the same transaction as the state they describe.
+
+States: pending -> sent (server accepted it, or already had it) or dead
+(server rejected it; staff see these, nothing is dropped silently).
+Payloads are encrypted JSON because they may carry PHI (contact changes).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, literal_column, select, update
+from sqlalchemy.orm import Session
+
+from . import models as m
+from .cipher import FieldCipher
+
+PENDING = "pending"
+SENT = "sent"
+DEAD = "dead"
+
+PAYLOAD_AAD = b"outbox.payload"
+MAX_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True, repr=False)
+class OutboxEvent:
+    """An outbox row with its payload decrypted, for the sync agent."""
+
+    id: str  # uuid4, the server's idempotency key
+    event_type: str
+    payload: dict[str, Any]
+    session_id: str | None
+    created_at: datetime  # UTC
+    state: str
+    attempts: int
+    last_error: str | None
+
+    def __repr__(self) -> str:  # the payload may hold PHI
+        return f"OutboxEvent(id={self.id!r}, event_type={self.event_type!r}, state={self.state!r})"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"event payload value of type {type(value).__name__} is not JSON")
+
+
+def add_event(
+    session: Session,
+    cipher: FieldCipher,
+    event_type: str,
+    payload: dict[str, Any],
+    session_id: str | None,
+    now: datetime,
+) -> str:
+    """Queue one event in the caller's transaction; returns its id."""
+    if not event_type or len(event_type) > 64:
+        raise ValueError("event_type must be 1-64 characters")
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_json_default)
+    event_id = str(uuid.uuid4())
+    session.add(
+        m.OutboxEvent(
+            id=event_id,
+            event_type=event_type,
+            payload=cipher.encrypt(body, PAYLOAD_AAD),
+            session_id=session_id,
+            created_at=now,
+            state=PENDING,
+            attempts=0,
+        )
+    )
+    return event_id
+
+
+def pending(session: Session, cipher: FieldCipher, limit: int) -> list[OutboxEvent]:
+    """Oldest first; rowid breaks ties so events keep the order they were written."""
+    rows = session.scalars(
+        select(m.OutboxEvent)
+        .where(m.OutboxEvent.state == PENDING)
+        .order_by(m.OutboxEvent.created_at, literal_column("outbox_events.rowid"))
+        .limit(limit)
+    )
+    return [
+        OutboxEvent(
+            id=r.id,
+            event_type=r.event_type,
+            payload=json.loads(cipher.decrypt(r.payload, PAYLOAD_AAD)),
+            session_id=r.session_id,
+            created_at=r.created_at,
+            state=r.state,
+            attempts=r.attempts,
+            last_error=r.last_error,
+        )
+        for r in rows
+    ]
+
+
+def mark_sent(session: Session, ids: Iterable[str], now: datetime) -> int:
+    ids = list(ids)
+    if not ids:
+        return 0
+    result = session.execute(
+        update(m.OutboxEvent)
+        .where(m.OutboxEvent.id.in_(ids), m.OutboxEvent.state == PENDING)
+        .values(state=SENT, sent_at=now, attempts=m.OutboxEvent.attempts + 1)
+    )
+    return result.rowcount
+
+
+def mark_failed(session: Session, ids: Iterable[str], error: str) -> int:
+    """A try that did not get an answer: stays pending, attempts + 1."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    result = session.execute(
+        update(m.OutboxEvent)
+        .where(m.OutboxEvent.id.in_(ids), m.OutboxEvent.state == PENDING)
+        .values(attempts=m.OutboxEvent.attempts + 1, last_error=error[:MAX_ERROR_CHARS])
+    )
+    return result.rowcount
+
+
+def mark_dead(session: Session, event_id: str, reason: str) -> bool:
+    result = session.execute(
+        update(m.OutboxEvent)
+        .where(m.OutboxEvent.id == event_id, m.OutboxEvent.state == PENDING)
+        .values(state=DEAD, attempts=m.OutboxEvent.attempts + 1, last_error=reason[:MAX_ERROR_CHARS])
+    )
+    return result.rowcount == 1
+
+
+def pending_summary(session: Session) -> tuple[int, datetime | None]:
+    count, oldest = session.execute(
+        select(func.count(), func.min(m.OutboxEvent.created_at)).where(
+            m.OutboxEvent.state == PENDING
+        )
+    ).one()
+    return count, oldest  # min() keeps the column type: already aware UTC

@@ -1,0 +1,85 @@
+"""Plain frozen dataclasses the store hands out and takes in (no ORM objects leak)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class AppointmentMatch:
+    appointment_id: str
+    patient_id: str
+    first_name: str
+    last_name: str
+    start: datetime  # naive local clinic time
+    clinician_id: str
+    clinician_name: str
+    visit_type: str
+    status: str  # "booked" or "arrived"
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str
+    email: str
+    street: str
+    city: str
+    state: str
+    postal_code: str
+
+
+CONTACT_FIELDS = ("phone", "email", "street", "city", "state", "postal_code")
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    already: bool
+    queue_position: int  # 1 = next for the clinician; 0 = already seen
+    expected_wait_minutes: int
+    arrived_at: datetime  # UTC
+
+
+@dataclass(frozen=True)
+class KioskStatus:
+    db_bytes: int
+    outbox_pending: int
+    outbox_oldest: datetime | None
+    last_sync: datetime | None
+    schema_revision: str
+
+
+# Schedule data coming in (from the sync agent, the demo clinic or a benchmark).
+
+
+@dataclass(frozen=True)
+class ClinicianRecord:
+    id: str
+    display_name: str
+
+
+@dataclass(frozen=True, repr=False)
+class PatientRecord:
+    id: str
+    first_name: str
+    last_name: str
+    birth_date: date
+    phone: str = ""
+    email: str = ""
+    street: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+
+    def __repr__(self) -> str:  # PHI must not reach logs through a repr
+        return f"PatientRecord(id={self.id!r}, <PHI hidden>)"
+
+
+@dataclass(frozen=True)
+class AppointmentRecord:
+    id: str
+    patient_id: str
+    clinician_id: str
+    start: datetime  # naive local clinic time
+    visit_type: str
+    status: str = "booked"

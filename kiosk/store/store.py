@@ -1,0 +1,470 @@
+"""The Store facade: the only way the kiosk and the sync agent touch the database.
+
+Every write is one transaction; an event describing a state change goes to the
+outbox in the same transaction as the change, so neither exists without the other.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, and_, case, delete, exists, func, or_, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import audit as audit_log
+from . import models as m
+from . import outbox
+from .cipher import FieldCipher, normalise_name
+from .database import current_revision, writer
+from .errors import StoreError
+from .records import (
+    CONTACT_FIELDS,
+    AppointmentMatch,
+    AppointmentRecord,
+    CheckInResult,
+    ClinicianRecord,
+    Contact,
+    KioskStatus,
+    PatientRecord,
+)
+
+log = logging.getLogger(__name__)
+
+# Appointment states. The kiosk only moves booked -> arrived; the rest come from
+# the practice through the schedule sync.
+BOOKED, ARRIVED, SEEN, CANCELLED = "booked", "arrived", "seen", "cancelled"
+APPOINTMENT_STATUSES = (BOOKED, ARRIVED, SEEN, CANCELLED)
+
+EVENT_ARRIVED = "appointment.arrived"
+EVENT_CONTACT_CHANGED = "patient.contact_changed"
+
+MINUTES_PER_VISIT_SETTING = "checkin.minutes_per_visit"
+DEFAULT_MINUTES_PER_VISIT = 15
+LAST_SYNC_SETTING = "sync.last_sync"  # ISO 8601 UTC; mark_sent keeps it current
+RESERVED_SETTING_PREFIX = "_store."  # the store's own bookkeeping, not settable
+_KEY_CHECK_SETTING = "_store.key_check"
+_KEY_CHECK_PLAIN = "clinic-kiosk key check v1"
+
+
+def _aad(table: str, column: str) -> bytes:
+    return f"{table}.{column}".encode()
+
+
+def _utc(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    return now.astimezone(UTC)
+
+
+class Store:
+    """Use open_store() to get one; it sets up keys, pragmas and the schema."""
+
+    def __init__(self, engine: Engine, cipher: FieldCipher, db_path: Path) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+        self._cipher = cipher
+        self._db_path = db_path
+
+    # -- plumbing -------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self._engine, expire_on_commit=False) as s, s.begin():
+            yield s
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One write transaction holding SQLite's write lock from its first statement."""
+        with Session(self._writer, expire_on_commit=False) as s, s.begin():
+            yield s
+
+    def _enc(self, table: str, column: str, value: str) -> bytes:
+        return self._cipher.encrypt(value, _aad(table, column))
+
+    def _dec(self, table: str, column: str, blob: bytes) -> str:
+        return self._cipher.decrypt(blob, _aad(table, column))
+
+    def _check_key(self) -> None:
+        """Fail early, at open, if the key file is not the one this database was made with."""
+        aad = _aad("settings", _KEY_CHECK_SETTING)
+        with self._write() as s:
+            row = s.get(m.Setting, _KEY_CHECK_SETTING)
+            if row is None:
+                blob = self._cipher.encrypt(_KEY_CHECK_PLAIN, aad)
+                s.add(
+                    m.Setting(
+                        key=_KEY_CHECK_SETTING,
+                        value=base64.b64encode(blob).decode(),
+                        updated_at=datetime.now(UTC),
+                    )
+                )
+                return
+        if self._cipher.decrypt(base64.b64decode(row.value), aad) != _KEY_CHECK_PLAIN:
+            raise StoreError("the data key does not match this database")
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- identification -------------------------------------------------------
+
+    def find_appointments(self, last_name: str, birth_date: date, day: date) -> list[AppointmentMatch]:
+        """Appointments on `day` of every patient with this last name and birth date.
+
+        Seen appointments are reported as "arrived" (the patient did arrive);
+        cancelled ones are left out.
+        """
+        if not normalise_name(last_name):
+            return []
+        index = self._cipher.identity_index(last_name, birth_date)
+        a, p = m.Appointment, m.Patient
+        query = (
+            select(
+                a.id, a.patient_id, p.first_name, p.last_name, a.start, a.clinician_id,
+                m.Clinician.display_name, a.visit_type, a.status,
+            )
+            .join(p, a.patient_id == p.id)
+            .join(m.Clinician, a.clinician_id == m.Clinician.id)
+            .where(
+                # Written as IN (subquery) so SQLite starts from the blind index even
+                # without statistics; a plain join made it scan the whole day.
+                a.patient_id.in_(select(p.id).where(p.identity_index == index)),
+                a.day == day,
+                a.status.in_((BOOKED, ARRIVED, SEEN)),
+            )
+            .order_by(a.start, a.id)
+        )
+        with self._read() as s:
+            rows = s.execute(query).all()
+        return [
+            AppointmentMatch(
+                appointment_id=r.id,
+                patient_id=r.patient_id,
+                first_name=self._dec("patients", "first_name", r.first_name),
+                last_name=self._dec("patients", "last_name", r.last_name),
+                start=r.start,
+                clinician_id=r.clinician_id,
+                clinician_name=r.display_name,
+                visit_type=r.visit_type,
+                status=BOOKED if r.status == BOOKED else ARRIVED,
+            )
+            for r in rows
+        ]
+
+    def patients_with_identity(self, last_name: str, birth_date: date) -> int:
+        if not normalise_name(last_name):
+            return 0
+        index = self._cipher.identity_index(last_name, birth_date)
+        with self._read() as s:
+            return s.scalar(select(func.count()).where(m.Patient.identity_index == index)) or 0
+
+    # -- check-in and contact --------------------------------------------------
+
+    def check_in(self, appointment_id: str, session_id: str, now: datetime) -> CheckInResult:
+        now = _utc(now)
+        with self._write() as s:
+            appt = s.get(m.Appointment, appointment_id)
+            if appt is None:
+                raise StoreError(f"unknown appointment {appointment_id}")
+            if appt.status == CANCELLED:
+                raise StoreError(f"appointment {appointment_id} is cancelled")
+            already = appt.status != BOOKED
+            if not already:
+                appt.status = ARRIVED
+                appt.arrived_at = now
+                outbox.add_event(
+                    s,
+                    self._cipher,
+                    EVENT_ARRIVED,
+                    {
+                        "appointment_id": appt.id,
+                        "patient_id": appt.patient_id,
+                        "clinician_id": appt.clinician_id,
+                        "arrived_at": now,
+                    },
+                    session_id,
+                    now,
+                )
+                s.flush()
+            position = 0 if appt.status == SEEN else self._queue_position(s, appt, fresh=not already)
+            minutes = self._minutes_per_visit(s)
+            arrived_at = appt.arrived_at or now
+        return CheckInResult(
+            already=already,
+            queue_position=position,
+            expected_wait_minutes=max(position - 1, 0) * minutes,
+            arrived_at=arrived_at,
+        )
+
+    @staticmethod
+    def _queue_position(s: Session, appt: m.Appointment, fresh: bool) -> int:
+        """1 + patients waiting for the same clinician that day who arrived earlier.
+
+        For a fresh arrival everyone already waiting came first: counting them
+        (this row included) follows commit order, so racing check-ins still get
+        distinct places even if their clocks disagree. A repeat asks by arrival time.
+        """
+        a = m.Appointment
+        waiting = select(func.count()).where(
+            a.clinician_id == appt.clinician_id, a.day == appt.day, a.status == ARRIVED
+        )
+        if fresh:
+            return s.scalar(waiting) or 1
+        earlier = or_(
+            a.arrived_at < appt.arrived_at,
+            and_(a.arrived_at == appt.arrived_at, a.id < appt.id),
+        )
+        return (s.scalar(waiting.where(earlier)) or 0) + 1
+
+    @staticmethod
+    def _minutes_per_visit(s: Session) -> int:
+        row = s.get(m.Setting, MINUTES_PER_VISIT_SETTING)
+        try:
+            return int(row.value) if row else DEFAULT_MINUTES_PER_VISIT
+        except ValueError:
+            log.warning("setting %s is not a number; using the default", MINUTES_PER_VISIT_SETTING)
+            return DEFAULT_MINUTES_PER_VISIT
+
+    def get_contact(self, patient_id: str) -> Contact:
+        with self._read() as s:
+            p = s.get(m.Patient, patient_id)
+            if p is None:
+                raise StoreError(f"unknown patient {patient_id}")
+            return Contact(**{f: self._dec("patients", f, getattr(p, f)) for f in CONTACT_FIELDS})
+
+    def update_contact(
+        self, patient_id: str, changes: dict[str, str], session_id: str, now: datetime
+    ) -> None:
+        """Store the new values; the event carries only the fields that really changed."""
+        now = _utc(now)
+        unknown = set(changes) - set(CONTACT_FIELDS)
+        if unknown:
+            raise ValueError(f"not contact fields: {sorted(unknown)}")
+        if not all(isinstance(v, str) for v in changes.values()):
+            raise TypeError("contact values must be str")
+        with self._write() as s:
+            p = s.get(m.Patient, patient_id)
+            if p is None:
+                raise StoreError(f"unknown patient {patient_id}")
+            changed = {
+                f: v for f, v in changes.items() if self._dec("patients", f, getattr(p, f)) != v
+            }
+            if not changed:
+                return
+            for f, v in changed.items():
+                setattr(p, f, self._enc("patients", f, v))
+            p.updated_at = now
+            outbox.add_event(
+                s,
+                self._cipher,
+                EVENT_CONTACT_CHANGED,
+                {"patient_id": patient_id, "changes": changed},
+                session_id,
+                now,
+            )
+
+    # -- events and outbox ------------------------------------------------------
+
+    def record_event(
+        self, event_type: str, payload: dict[str, Any], session_id: str | None, now: datetime
+    ) -> str:
+        """An event with no local state change (identify.failed, visit.step_timing ...)."""
+        now = _utc(now)
+        with self._write() as s:
+            return outbox.add_event(s, self._cipher, event_type, payload, session_id, now)
+
+    def outbox_pending(self, limit: int = 100) -> list[outbox.OutboxEvent]:
+        with self._read() as s:
+            return outbox.pending(s, self._cipher, limit)
+
+    def mark_sent(self, ids: Iterable[str]) -> int:
+        """Server accepted (or already had) these events. Returns rows changed."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        now = datetime.now(UTC)
+        with self._write() as s:
+            count = outbox.mark_sent(s, ids, now)
+            s.merge(m.Setting(key=LAST_SYNC_SETTING, value=now.isoformat(), updated_at=now))
+        return count
+
+    def mark_failed(self, ids: Iterable[str], error: str) -> int:
+        """A push that got no usable answer: events stay pending, attempts + 1."""
+        with self._write() as s:
+            return outbox.mark_failed(s, ids, error)
+
+    def mark_dead(self, event_id: str, reason: str) -> bool:
+        """Server rejected the event: keep it, out of the queue, for staff to see.
+        `reason` is the server's code/text and must not contain PHI."""
+        with self._write() as s:
+            return outbox.mark_dead(s, event_id, reason)
+
+    # -- kiosk state ------------------------------------------------------------
+
+    def status(self) -> KioskStatus:
+        db_bytes = sum(
+            p.stat().st_size
+            for p in (self._db_path, self._db_path.with_name(self._db_path.name + "-wal"))
+            if p.exists()
+        )
+        with self._read() as s:
+            pending, oldest = outbox.pending_summary(s)
+            last = s.get(m.Setting, LAST_SYNC_SETTING)
+        last_sync = None
+        if last is not None:
+            try:
+                last_sync = _utc(datetime.fromisoformat(last.value))
+            except ValueError:
+                log.warning("setting %s is not an aware ISO time", LAST_SYNC_SETTING)
+        return KioskStatus(
+            db_bytes=db_bytes,
+            outbox_pending=pending,
+            outbox_oldest=oldest,
+            last_sync=last_sync,
+            schema_revision=current_revision(self._engine),
+        )
+
+    def audit(self, actor: str, action: str, detail: dict[str, Any]) -> None:
+        """Append to the hash-chained audit log. Ids and codes only, never PHI."""
+        with self._write() as s:
+            audit_log.append(s, actor, action, detail, datetime.now(UTC))
+
+    def verify_audit(self) -> bool:
+        with self._read() as s:
+            return audit_log.verify(s)
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        with self._read() as s:
+            row = s.get(m.Setting, key)
+            return row.value if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Small plain-text kiosk state (never PHI)."""
+        if key.startswith(RESERVED_SETTING_PREFIX):
+            raise ValueError(f"setting keys starting with {RESERVED_SETTING_PREFIX!r} are reserved")
+        if not isinstance(value, str):
+            raise TypeError("setting values are str")
+        with self._write() as s:
+            s.merge(m.Setting(key=key, value=value, updated_at=datetime.now(UTC)))
+
+    # -- schedule -----------------------------------------------------------------
+
+    def import_schedule(
+        self,
+        clinicians: Iterable[ClinicianRecord] = (),
+        patients: Iterable[PatientRecord] = (),
+        appointments: Iterable[AppointmentRecord] = (),
+    ) -> None:
+        """Insert or update schedule data in one transaction (batched statements).
+
+        A local arrival is never undone by an incoming "booked": the practice
+        just has not received the arrival event yet.
+        """
+        with self._write() as s:
+            self._import(s, list(clinicians), list(patients), list(appointments))
+
+    def _import(
+        self,
+        s: Session,
+        clinicians: list[ClinicianRecord],
+        patients: list[PatientRecord],
+        appointments: list[AppointmentRecord],
+    ) -> None:
+        now = datetime.now(UTC)
+        if clinicians:
+            stmt = sqlite_insert(m.Clinician)
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[m.Clinician.id],
+                    set_={"display_name": stmt.excluded.display_name},
+                ),
+                [{"id": c.id, "display_name": c.display_name} for c in clinicians],
+            )
+        if patients:
+            rows = [self._patient_row(p, now) for p in patients]
+            stmt = sqlite_insert(m.Patient)
+            updated = (*m.PHI_COLUMNS, "identity_index", "updated_at")
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[m.Patient.id],
+                    set_={c: stmt.excluded[c] for c in updated},
+                ),
+                rows,
+            )
+        if appointments:
+            rows = [self._appointment_row(a) for a in appointments]
+            stmt = sqlite_insert(m.Appointment)
+            a = m.Appointment
+            # (no IN here: expanding parameters do not work with executemany)
+            local_arrived = or_(a.status == ARRIVED, a.status == SEEN)
+            keep_local = and_(stmt.excluded.status == BOOKED, local_arrived)
+            set_ = {c: stmt.excluded[c] for c in ("patient_id", "clinician_id", "start", "day", "visit_type")}
+            set_["status"] = case((keep_local, a.status), else_=stmt.excluded.status)
+            try:
+                s.execute(stmt.on_conflict_do_update(index_elements=[a.id], set_=set_), rows)
+            except IntegrityError:
+                raise StoreError("schedule refers to an unknown patient or clinician id") from None
+
+    def _patient_row(self, p: PatientRecord, now: datetime) -> dict[str, Any]:
+        row: dict[str, Any] = {"id": p.id, "created_at": now, "updated_at": now}
+        values = {f: getattr(p, f) for f in m.PHI_COLUMNS}
+        values["birth_date"] = p.birth_date.isoformat()
+        for f, v in values.items():
+            row[f] = self._enc("patients", f, v)
+        row["identity_index"] = self._cipher.identity_index(p.last_name, p.birth_date)
+        return row
+
+    @staticmethod
+    def _appointment_row(a: AppointmentRecord) -> dict[str, Any]:
+        if a.start.tzinfo is not None:
+            raise ValueError(f"appointment {a.id}: start is naive local clinic time")
+        if a.status not in APPOINTMENT_STATUSES:
+            raise ValueError(f"appointment {a.id}: unknown status {a.status!r}")
+        return {
+            "id": a.id,
+            "patient_id": a.patient_id,
+            "clinician_id": a.clinician_id,
+            "start": a.start,
+            "day": a.start.date(),
+            "visit_type": a.visit_type,
+            "status": a.status,
+        }
+
+    def load_demo_clinic(self, today: date) -> None:
+        """Fill an empty schedule with the synthetic demo clinic (idempotent)."""
+        from .demo_clinic import build_demo_schedule
+
+        with self._write() as s:
+            if s.scalar(select(m.Appointment.id).limit(1)) is not None:
+                return
+            self._import(s, *build_demo_schedule(today))
+
+    def purge_before(self, day: date) -> int:
+        """Retention: drop appointments before `day`, patients left with none,
+        and sent events older than `day`. Returns the number of patients removed."""
+        cutoff = datetime.combine(day, time(), tzinfo=UTC)
+        a, p, o = m.Appointment, m.Patient, m.OutboxEvent
+        no_sync = {"synchronize_session": False}  # nothing is loaded in this session
+        with self._write() as s:
+            s.execute(delete(a).where(a.day < day), execution_options=no_sync)
+            gone = s.execute(
+                delete(p).where(~exists().where(a.patient_id == p.id)), execution_options=no_sync
+            )
+            s.execute(
+                delete(o).where(o.state == outbox.SENT, o.created_at < cutoff),
+                execution_options=no_sync,
+            )
+            return gone.rowcount

@@ -1,0 +1,90 @@
+"""Observable translator for kv rules: `text: tr._("Check in")` re-renders on a language switch.
+
+Kivy's kv bindings call `fbind("_", ...)` on this object; we keep those callbacks and call
+them all after `switch(lang)`, so every bound label changes at once. The widget a rule
+belongs to is held weakly, so callbacks of widgets that are gone are dropped instead of
+keeping them alive (the kivy-gettext-example pattern, minus its leak).
+"""
+from __future__ import annotations
+
+import itertools
+import weakref
+
+from kivy.event import Observable
+from kivy.weakproxy import WeakProxy
+
+from kiosk.i18n import get_translator
+
+
+class ObservableTranslator(Observable):
+    def __init__(self):
+        super().__init__()
+        self.translator = get_translator()
+        self._observers: dict[int, tuple] = {}
+        self._uids = itertools.count(1)
+
+    @property
+    def language(self) -> str:
+        return self.translator.language
+
+    def _(self, message: str) -> str:
+        return self.translator.gettext(message)
+
+    def switch(self, language: str) -> None:
+        self.translator.set_language(language)
+        for uid, (func, element_ref, rest, kwargs) in list(self._observers.items()):
+            if element_ref is None:
+                func(rest, None, None)
+                continue
+            element = element_ref()
+            if element is None:
+                del self._observers[uid]
+                continue
+            func((element, *rest), None, None)
+
+    def observer_count(self) -> int:
+        return len(self._observers)
+
+    # -- Observable protocol used by kv ------------------------------------------------
+    def fbind(self, name, func, *largs, **kwargs):
+        if name != "_":
+            return super().fbind(name, func, *largs, **kwargs)
+        uid = next(self._uids)
+        args = largs[0] if len(largs) == 1 else largs
+        # kv passes (widget, key, value, rule, idmap): keep the widget weakly.
+        if isinstance(args, tuple) and args and isinstance(args[0], WeakProxy):
+            self._observers[uid] = (func, _proxy_ref(args[0]), args[1:], kwargs)
+        elif isinstance(args, tuple) and args and hasattr(args[0], "__weakref__"):
+            self._observers[uid] = (func, weakref.ref(args[0]), args[1:], kwargs)
+        else:
+            self._observers[uid] = (func, None, args, kwargs)
+        return uid
+
+    def funbind(self, name, func, *largs, **kwargs):
+        if name != "_":
+            return super().funbind(name, func, *largs, **kwargs)
+        for uid, (f, _ref, _largs, _kw) in list(self._observers.items()):
+            if f == func:
+                del self._observers[uid]
+                return
+
+    def unbind_uid(self, name, uid):
+        if name != "_":
+            return super().unbind_uid(name, uid)
+        self._observers.pop(uid, None)
+
+
+def _proxy_ref(proxy: WeakProxy):
+    """A weakref-like callable for an object Kivy already handed us as a weak proxy."""
+
+    def resolve():
+        try:
+            proxy.__class__  # noqa: B018 - raises ReferenceError once the widget is gone
+        except ReferenceError:
+            return None
+        return proxy
+
+    return resolve
+
+
+tr = ObservableTranslator()
