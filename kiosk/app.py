@@ -21,6 +21,7 @@ from kiosk import flow, widgets
 from kiosk.config import KioskConfig
 from kiosk.idle import ACTIVE, EXPIRED, IdleTimer
 from kiosk.i18n import get_translator
+from kiosk.logging_setup import get_phi_guard
 from kiosk.screens import create_screen, load_kv_once
 from kiosk.screens import base as screens_base
 from kiosk.staff import StaffAuth
@@ -45,22 +46,27 @@ class KioskApp(App):
     def __init__(self, kiosk_config: KioskConfig, store: Store, clock: Callable[[], datetime] = utc_now, **kwargs):
         super().__init__(**kwargs)
         self.kiosk_config = kiosk_config
-        self.store = store
         self.clock = clock
         self.translator = get_translator()
-        self.journey = flow.Journey(
-            store,
-            default_steps(),
-            clock,
-            flow.IdentifyPolicy(kiosk_config.max_identify_attempts, kiosk_config.cooldown_seconds),
-            language=kiosk_config.default_language,
-        )
-        self.staff_auth = StaffAuth(store, kiosk_config.staff_pin_hash, clock)
+        self.attach_store(store)
         self.staff_mode = False
         self.visit_idle = IdleTimer(kiosk_config.idle_warning_seconds, kiosk_config.idle_countdown_seconds)
         self.staff_idle = IdleTimer(kiosk_config.staff_idle_seconds, 10)
         self.warning: IdleWarning | None = None
         self.allow_exit = False
+
+    def attach_store(self, store: Store) -> None:
+        """Build the services that work on the local database (also used to swap it in tests)."""
+        config = self.kiosk_config
+        self.store = store
+        self.journey = flow.Journey(
+            store,
+            default_steps(),
+            self.clock,
+            flow.IdentifyPolicy(config.max_identify_attempts, config.cooldown_seconds),
+            language=config.default_language,
+        )
+        self.staff_auth = StaffAuth(store, config.staff_pin_hash, self.clock)
 
     # -- building ------------------------------------------------------------------
     def build(self):
@@ -96,6 +102,9 @@ class KioskApp(App):
 
     def sync(self) -> None:
         """Show whatever the journey is at now."""
+        if self.journey.session is not None:
+            # Defence in depth: should any log line ever carry this patient's data, it is redacted.
+            get_phi_guard().add(*self.journey.session.phi_strings())
         self.show(self.journey.state)
         screen = self.manager.current_screen
         if self.journey.notice:
@@ -117,6 +126,7 @@ class KioskApp(App):
         """End the visit and wipe every trace of the patient from memory and the screens."""
         self._hide_warning()
         self.journey.end(reason)
+        get_phi_guard().clear()
         self.wipe_screens()
         theme.reset()
         self.sync()

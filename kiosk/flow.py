@@ -84,24 +84,27 @@ class Journey:
     def end(self, reason: str) -> None:
         """Close the visit (completed, start_over, timeout, ...), record timings, forget the PHI."""
         session = self.session
-        if session is not None:
-            now = self.clock()
-            self.store.record_event(
-                "visit.ended",
-                {
-                    "reason": reason,
-                    "language": session.language,
-                    "checked_in": session.check_in is not None,
-                    "stages": session.step_timings(now),
-                },
-                session_id=session.id,
-                now=now,
-            )
-            log.info("visit.ended", extra={"fields": {"reason": reason, "session": session.id}})
-            session.wipe()
-        self.session = None
-        self.notice = ""
-        self.state = COOLDOWN if self.cooldown_remaining() > 0 else WELCOME
+        try:
+            if session is not None:
+                now = self.clock()
+                self.store.record_event(
+                    "visit.ended",
+                    {
+                        "reason": reason,
+                        "language": session.language,
+                        "checked_in": session.check_in is not None,
+                        "stages": session.step_timings(now),
+                    },
+                    session_id=session.id,
+                    now=now,
+                )
+                log.info("visit.ended", extra={"fields": {"reason": reason, "session": session.id}})
+        finally:  # the PHI is forgotten even if the event cannot be written
+            if session is not None:
+                session.wipe()
+            self.session = None
+            self.notice = ""
+            self.state = COOLDOWN if self.cooldown_remaining() > 0 else WELCOME
 
     # -- identification -------------------------------------------------------
     def enter_last_name(self, text: str) -> None:
@@ -148,11 +151,14 @@ class Journey:
             self._fail("patient_rejected_match")
             return
         self._clear_failures()
+        # Read before checking in: once the check-in is committed nothing else may fail, or
+        # pressing "Yes" again would find this visit "already" checked in and skip its steps.
+        contact = self.store.get_contact(session.appointment.patient_id)
         session.check_in = self.store.check_in(session.appointment.appointment_id, session.id, self.clock())
         if session.check_in.already:
             self._go(DONE)
             return
-        session.contact = self.store.get_contact(session.appointment.patient_id)
+        session.contact = contact
         self._advance(after=None)
 
     def back(self) -> None:
@@ -209,23 +215,30 @@ class Journey:
     def _fail(self, reason: str) -> None:
         session = self._session()
         failures = int(self.store.get_setting(FAILURES_SETTING) or 0) + 1
-        self.store.set_setting(FAILURES_SETTING, str(failures))
         now = self.clock()
-        self.store.record_event(
-            "identify.failed", {"reason": reason, "attempt": failures}, session_id=session.id, now=now
-        )
-        log.info("identify.failed", extra={"fields": {"reason": reason, "attempt": failures}})
-        if failures >= self.policy.max_attempts:
+        locked = failures >= self.policy.max_attempts
+        # Count (and lock) before writing any event, so a failing event write cannot
+        # lift the limit on guesses.
+        if locked:
             until = now + timedelta(seconds=self.policy.cooldown_seconds)
             self.store.set_setting(COOLDOWN_SETTING, until.isoformat())
-            self.store.set_setting(FAILURES_SETTING, "0")
+        self.store.set_setting(FAILURES_SETTING, "0" if locked else str(failures))
+        try:
             self.store.record_event(
-                "identify.cooldown",
-                {"attempts": failures, "seconds": self.policy.cooldown_seconds},
-                session_id=session.id,
-                now=now,
+                "identify.failed", {"reason": reason, "attempt": failures}, session_id=session.id, now=now
             )
-            self.end("cooldown")
+            log.info("identify.failed", extra={"fields": {"reason": reason, "attempt": failures}})
+            if locked:
+                self.store.record_event(
+                    "identify.cooldown",
+                    {"attempts": failures, "seconds": self.policy.cooldown_seconds},
+                    session_id=session.id,
+                    now=now,
+                )
+        finally:
+            if locked:
+                self.end("cooldown")
+        if locked:
             return
         # The same words whatever the reason, so the kiosk never reveals who is a patient.
         self._go(FRONT_DESK)

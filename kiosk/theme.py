@@ -75,18 +75,18 @@ class Theme(EventDispatcher):
 
     def _resize(self, *_):
         s = self.scale
-        self.font_title = sp(34) * s
+        self.font_title = sp(30) * s
         self.font_body = sp(24) * s
         self.font_button = sp(24) * s
         self.font_small = sp(20) * s
         self.font_entry = sp(32) * min(s, 1.5)
         # Keys carry one character: they grow less, so the keyboard always fits.
         self.font_key = sp(26) * min(s, 1.4)
-        self.key = dp(60) * min(s, 1.25)
+        self.key = dp(60) * min(s, 1.15)
         chrome = min(s, CHROME_SCALE_CAP)
         self.font_chrome = sp(18) * chrome
-        self.chrome = dp(64) * chrome
-        self.touch = max(dp(64), sp(24) * s * 2.2)
+        self.chrome = dp(68) * chrome
+        self.touch = max(dp(64), sp(24) * s * 1.9)
 
     def _recolour(self, *_):
         for name, colour in self.palette.as_dict().items():

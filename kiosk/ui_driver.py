@@ -50,22 +50,33 @@ def exists(app, action: str) -> bool:
     return True
 
 
-def tap(app, action: str, frames: int = 3) -> None:
+def tap(app, action: str, frames: int = 2) -> None:
     widget = find(app, action)
     _scroll_into_view(widget)
-    x, y = widget.to_window(*widget.center)
-    touch = UnitTestTouch(x, y)
-    touch.touch_down()
-    pump(1)
-    touch.touch_up()
+    _press(widget)
     pump(frames)
 
 
 def type_keys(app, text: str) -> None:
-    """Press on-screen keys one by one (keyboard or keypad on the current screen)."""
+    """Press on-screen keys one by one (keyboard or keypad on the current screen).
+
+    Keys do not move while typing, so they are found once and pressed without waiting
+    for frames in between; the screen is drawn once at the end.
+    """
+    keys = {}
     for char in text:
-        tap(app, "key:" + ("\b" if char == "\b" else char), frames=1)
+        action = "key:" + char
+        if action not in keys:
+            keys[action] = find(app, action)
+        _press(keys[action])
     pump(2)
+
+
+def _press(widget) -> None:
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
 
 
 def texts(app) -> list[str]:

@@ -1,7 +1,11 @@
 """Done: "You're checked in", what happens next, and the place in line."""
+from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
+
+
+FINISH_AFTER_SECONDS = 30  # the patient has what they need; free the kiosk for the next one
 
 
 class DoneScreen(KioskScreen):
@@ -17,6 +21,12 @@ class DoneScreen(KioskScreen):
         self.clinician = session.appointment.clinician_name
         self.position = result.queue_position
         self.wait_minutes = result.expected_wait_minutes
+
+    def on_enter(self, *_):
+        self._finish = Clock.schedule_once(lambda _dt: self.app.end_visit("completed"), FINISH_AFTER_SECONDS)
+
+    def on_leave(self, *_):
+        self._finish.cancel()
 
     def clear(self) -> None:
         super().clear()

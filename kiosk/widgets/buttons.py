@@ -1,5 +1,5 @@
 """Big, labelled touch buttons and the label/card building blocks every screen uses."""
-from kivy.properties import BooleanProperty, ColorProperty, OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, OptionProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -25,6 +25,11 @@ class KioskButton(ButtonBehavior, Label):
     # Wrap text to the button's width. A button sized by its text must not wrap, or its
     # width and its text would chase each other forever.
     wrap = BooleanProperty(True)
+    # Size and font come from one kv expression keyed by this role: a kv rule of a subclass
+    # that set font_size or height again would race the base rule on every theme change.
+    size_role = OptionProperty("action", options=["action", "chrome", "key", "big"])
+    font_factor = NumericProperty(1.0)
+    min_height = NumericProperty(0)  # set by the kv rule from size_role
 
 
 class ChromeButton(KioskButton):

@@ -1,0 +1,147 @@
+"""Every screen, at every text size and in both colour themes: contrast >= 7:1, touch targets
+>= 48 dp and apart, and no text cut off or overlapping. Screenshots of each are saved."""
+from __future__ import annotations
+
+import functools
+import itertools
+
+import pytest
+from kivy.core.text import Label as CoreLabel
+from kivy.core.window import Window
+from kivy.metrics import dp
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.label import Label
+from kivy.uix.scrollview import ScrollView
+
+from kiosk import palette
+from kiosk import ui_driver as ui
+from kiosk.theme import TEXT_STEPS, theme
+from tests.gui.screens_walk import every_screen
+
+pytestmark = pytest.mark.gui
+
+ALL_SCREENS = {
+    "welcome", "last_name", "birth_date", "first_name", "confirm", "review_contact", "edit_contact",
+    "done", "front_desk", "cooldown", "staff_pin", "staff",
+}
+MIN_TARGET = dp(48)
+MIN_GAP = dp(6)
+
+
+def _visible(widget) -> bool:
+    while widget is not None and widget is not Window:
+        if widget.opacity == 0 or (widget.size[0] <= 0 or widget.size[1] <= 0):
+            return False
+        widget = widget.parent
+    return True
+
+
+def _window_rect(widget):
+    x0, y0 = widget.to_window(widget.x, widget.y)
+    x1, y1 = widget.to_window(widget.right, widget.top)
+    rect = [x0, y0, x1, y1]
+    parent = widget.parent
+    while parent is not None and parent is not Window:
+        if isinstance(parent, ScrollView):  # clip to what the scroll view shows
+            sx0, sy0 = parent.to_window(parent.x, parent.y)
+            sx1, sy1 = parent.to_window(parent.right, parent.top)
+            rect = [max(rect[0], sx0), max(rect[1], sy0), min(rect[2], sx1), min(rect[3], sy1)]
+        parent = parent.parent
+    return rect
+
+
+def _background(widget):
+    node = widget
+    while node is not None and node is not Window:
+        colour = getattr(node, "bg_color", None)
+        if colour is not None:
+            return tuple(colour)
+        node = node.parent
+    return tuple(Window.clearcolor)
+
+
+def _controls_and_labels(app):
+    for root in ui.visible_roots(app):
+        for widget in ui.walk(root):
+            if isinstance(widget, Label) and widget.text.strip() and _visible(widget):
+                yield widget
+
+
+@functools.lru_cache(maxsize=None)
+def _word_width(word: str, font_name: str, font_size: float) -> float:
+    label = CoreLabel(text=word, font_name=font_name, font_size=font_size)
+    label.refresh()
+    return label.texture.width
+
+
+def _broken_word(widget) -> str | None:
+    """A word too wide for the wrapping width: Kivy would split it mid-word ("Cance|l")."""
+    width = widget.text_size[0]
+    if not width:
+        return None
+    for word in widget.text.split():
+        if _word_width(word, widget.font_name, float(widget.font_size)) > width + 1:
+            return word
+    return None
+
+
+def _problems(app, screen: str) -> list[str]:
+    problems = []
+    shown = []
+    for widget in _controls_and_labels(app):
+        name = f"{screen}: {type(widget).__name__} {getattr(widget, 'action', '') or widget.text[:30]!r}"
+        fg, bg = tuple(widget.color), _background(widget)
+        ratio = palette.contrast_ratio(fg, bg)
+        if ratio < palette.AAA_TEXT:
+            problems.append(f"{name}: contrast {ratio:.1f}:1 (text {palette.rgba_hex(fg)} on {palette.rgba_hex(bg)})")
+        rect = _window_rect(widget)
+        if rect[2] - rect[0] <= 0 or rect[3] - rect[1] <= 0:
+            continue  # scrolled out of view
+        if isinstance(widget, ButtonBehavior) and not widget.disabled:
+            if widget.width < MIN_TARGET or widget.height < MIN_TARGET:
+                problems.append(f"{name}: touch target {widget.width:.0f}x{widget.height:.0f} px < 48 dp")
+        tw, th = widget.texture_size
+        if tw > widget.width + 1 or th > widget.height + 1:
+            problems.append(f"{name}: text {tw:.0f}x{th:.0f} cut off in {widget.width:.0f}x{widget.height:.0f}")
+        word = _broken_word(widget)
+        if word:
+            problems.append(f"{name}: the word {word!r} is split across lines")
+        if getattr(widget, "is_shortened", False) and type(widget).__name__ != "EntryField":
+            problems.append(f"{name}: text shortened with an ellipsis")
+        if rect[0] < -1 or rect[1] < -1 or rect[2] > Window.width + 1 or rect[3] > Window.height + 1:
+            problems.append(f"{name}: outside the window {rect}")
+        shown.append((name, rect, isinstance(widget, ButtonBehavior)))
+    for (a, ra, a_button), (b, rb, b_button) in itertools.combinations(shown, 2):
+        gap_x = max(rb[0] - ra[2], ra[0] - rb[2])
+        gap_y = max(rb[1] - ra[3], ra[1] - rb[3])
+        if gap_x < 0 and gap_y < 0:
+            problems.append(f"overlap: {a} and {b}")
+        elif a_button and b_button and max(gap_x, gap_y) < MIN_GAP:
+            problems.append(f"too close ({max(gap_x, gap_y):.0f} px): {a} and {b}")
+    return problems
+
+
+@pytest.mark.parametrize("high_contrast", [False, True], ids=["standard", "high-contrast"])
+def test_every_screen_at_every_text_size(app, shot, high_contrast):
+    problems, seen = [], set()
+    for step, scale in enumerate(TEXT_STEPS):
+        def restyle(step=step):
+            theme.high_contrast = high_contrast
+            theme.set_text_step(step)
+
+        restyle()
+        for screen in every_screen(app, restyle):
+            seen.add(screen)
+            problems += [f"[text x{scale}] {p}" for p in _problems(app, screen)]
+            if step == len(TEXT_STEPS) - 1:
+                shot(f"a11y-{'contrast' if high_contrast else 'standard'}-largest-{screen}")
+    assert seen == ALL_SCREENS
+    assert not problems, "\n".join(problems)
+
+
+def test_largest_text_doubles_body_text():
+    theme.set_text_step(0)
+    small = theme.font_body
+    theme.set_text_step(len(TEXT_STEPS) - 1)
+    assert theme.font_body >= 2 * small
+    theme.reset()

@@ -1,0 +1,155 @@
+"""A patient checks in at the real window, by touch, in English and Spanish."""
+from __future__ import annotations
+
+import pytest
+
+from kiosk import ui_driver as ui
+from kiosk.store.demo_clinic import DEMO_PATIENTS
+
+pytestmark = pytest.mark.gui
+
+
+def mdy(d):
+    return f"{d.month:02d}{d.day:02d}{d.year}"
+
+
+def identify(app, last_name: str, date_keys: str) -> None:
+    ui.tap(app, "check_in")
+    assert app.manager.current == "last_name"
+    ui.type_keys(app, last_name)
+    ui.tap(app, "next")
+    assert app.manager.current == "birth_date"
+    ui.type_keys(app, date_keys)
+    ui.tap(app, "next")
+
+
+def arrived_events(store):
+    return [e for e in store.outbox_pending(1000) if e.event_type == "appointment.arrived"]
+
+
+def test_check_in_with_contact_change(app, shot):
+    maria = DEMO_PATIENTS["maria"]
+    identify(app, "GARCIA LOPEZ", mdy(maria.birth_date))
+    assert app.manager.current == "confirm"
+    on_screen = " ".join(ui.texts(app))
+    assert "Maria G." in on_screen
+    assert "García-López" not in on_screen  # first name and last initial only
+    shot("checkin-confirm")
+    ui.tap(app, "yes_me")
+    assert app.manager.current == "review_contact"
+    assert len(arrived_events(app.store)) == 1
+
+    ui.tap(app, "change:phone")
+    assert app.manager.current == "edit_contact"
+    ui.type_keys(app, "\b" * 20 + "555201")
+    ui.tap(app, "save")
+    assert app.manager.current == "edit_contact", "an incomplete phone number must not be saved"
+    assert "10-digit" in " ".join(ui.texts(app))
+    shot("checkin-phone-error")
+    ui.type_keys(app, "9876")
+    ui.tap(app, "save")
+    assert app.manager.current == "review_contact"
+    assert app.store.get_contact(app.journey.session.appointment.patient_id).phone == "(555) 201-9876"
+
+    ui.tap(app, "contact_ok")
+    assert app.manager.current == "done"
+    assert "You are checked in" in ui.texts(app)
+    shot("checkin-done")
+    ui.tap(app, "finish")
+    assert app.manager.current == "welcome"
+    assert app.journey.session is None
+
+
+def test_check_in_twice_says_already(app):
+    maria = DEMO_PATIENTS["maria"]
+    for _ in range(2):
+        identify(app, "GARCIA-LOPEZ", mdy(maria.birth_date))
+        ui.tap(app, "yes_me")
+        if app.manager.current == "review_contact":
+            ui.tap(app, "contact_ok")
+        assert app.manager.current == "done"
+        last = ui.texts(app)
+        ui.tap(app, "finish")
+    assert "You were already checked in" in last
+    assert len(arrived_events(app.store)) == 1
+
+
+def test_spanish_check_in_uses_day_month_year(app, shot):
+    walter = DEMO_PATIENTS["walter"]
+    ui.tap(app, "language:es")
+    assert app.translator.language == "es"
+    ui.tap(app, "check_in")
+    ui.type_keys(app, "O'BRIEN")
+    ui.tap(app, "next")
+    assert app.screen("birth_date").ids.date.order == ["day", "month", "year"]
+    d = walter.birth_date
+    ui.type_keys(app, f"{d.day:02d}{d.month:02d}{d.year}")
+    shot("checkin-es-birth-date")
+    ui.tap(app, "next")
+    assert app.manager.current == "confirm"
+    ui.tap(app, "yes_me")
+    ui.tap(app, "contact_ok")
+    assert app.manager.current == "done"
+    shot("checkin-es-done")
+    assert "You are checked in" not in ui.texts(app)
+    ui.tap(app, "finish")
+    assert app.translator.language == "en", "the next patient starts in the clinic's language"
+
+
+def test_same_name_and_birth_date_asks_first_name(app):
+    jane = DEMO_PATIENTS["jane_smith"]
+    identify(app, "SMITH", mdy(jane.birth_date))
+    assert app.manager.current == "first_name"
+    ui.type_keys(app, "JANE")
+    ui.tap(app, "next")
+    assert app.manager.current == "confirm"
+    assert "Jane S." in ui.texts(app)
+    assert not any("John" in t for t in ui.texts(app))
+
+
+def test_no_match_sends_to_front_desk_and_try_again(app, shot):
+    identify(app, "NOBODY", "01011970")
+    assert app.manager.current == "front_desk"
+    shot("no-match")
+    ui.tap(app, "try_again")
+    assert app.manager.current == "last_name"
+    assert app.screen("last_name").ids.entry.value == ""
+    failed = [e for e in app.store.outbox_pending(100) if e.event_type == "identify.failed"]
+    assert [e.payload["reason"] for e in failed] == ["no_match"]
+
+
+def test_impossible_birth_date_is_explained(app):
+    identify(app, "SMITH", "02301980")
+    assert app.manager.current == "birth_date"
+    assert any("does not exist" in t for t in ui.texts(app))
+
+
+def test_five_failures_pause_the_kiosk_until_cooldown_ends(app, clock, shot):
+    for attempt in range(5):
+        if app.manager.current == "front_desk":
+            ui.tap(app, "try_again")
+            ui.type_keys(app, "NOBODY")
+            ui.tap(app, "next")
+            ui.type_keys(app, "01011970")
+            ui.tap(app, "next")
+        else:
+            identify(app, "NOBODY", "01011970")
+    assert app.manager.current == "cooldown"
+    ui.pump(3)
+    shot("cooldown")
+    assert not ui.exists(app, "check_in")
+    clock.offset = app.kiosk_config.cooldown_seconds + 1
+    ui.pump(1)
+    import time
+
+    time.sleep(1.1)  # the cool-down screen checks once a second
+    ui.pump(3)
+    assert app.manager.current == "welcome"
+
+
+def test_escape_does_not_quit(app):
+    from kivy.core.window import Window
+
+    handled = Window.dispatch("on_key_down", 27, 0, "", [])
+    assert handled is True
+    assert app._on_request_close() is True
