@@ -46,11 +46,6 @@ def test_bad_phone(typed):
     assert caught.value.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG in kiosk/contact_fields.py: phonenumbers.is_possible_number() accepts US local-only "
-    "7-digit numbers, so '555-1234' is stored as is although the message asks for 10 digits with area code",
-)
 @pytest.mark.parametrize("typed", ["555-1234", "2019876"])
 def test_phone_without_area_code_is_refused(typed):
     with pytest.raises(InvalidField, match="10-digit"):
