@@ -103,7 +103,8 @@ def _scroll_into_view(widget) -> None:
     parent = widget.parent
     while parent is not None and parent is not Window:  # the window is its own parent
         if isinstance(parent, ScrollView):
-            parent.scroll_to(widget, padding=10, animate=False)
+            if parent.viewport_size[1] > parent.height:  # only content taller than the view scrolls
+                parent.scroll_to(widget, padding=10, animate=False)
             pump(2)
             return
         parent = parent.parent

@@ -2,6 +2,7 @@
 from kivy.app import App
 from kivy.properties import ColorProperty, StringProperty
 from kivy.uix.screenmanager import Screen
+from kivy.uix.scrollview import ScrollView
 
 
 class KioskScreen(Screen):
@@ -19,6 +20,9 @@ class KioskScreen(Screen):
     def on_pre_enter(self, *_):
         self.notice = ""
         self.refresh()
+        for widget in self.walk(restrict=True):
+            if isinstance(widget, ScrollView):
+                widget.scroll_y = 1  # every screen opens at its top
 
     def refresh(self) -> None:
         """Show the journey's current data. Screens that show data override this."""

@@ -13,9 +13,12 @@ class CooldownScreen(KioskScreen):
         self._timer = Clock.schedule_interval(self._tick, 1)
 
     def on_leave(self, *_):
-        self._timer.cancel()
+        if getattr(self, "_timer", None) is not None:
+            self._timer.cancel()
 
     def _tick(self, _dt):
+        if self.manager is None or self.manager.current != self.name:
+            return False  # left before on_enter fired: stop ticking
         self.seconds_left = int(self.journey.cooldown_remaining() + 0.999)
         if self.seconds_left <= 0:
             self.journey.end("cooldown_over")

@@ -23,10 +23,16 @@ class DoneScreen(KioskScreen):
         self.wait_minutes = result.expected_wait_minutes
 
     def on_enter(self, *_):
-        self._finish = Clock.schedule_once(lambda _dt: self.app.end_visit("completed"), FINISH_AFTER_SECONDS)
+        self._finish = Clock.schedule_once(self._finish_visit, FINISH_AFTER_SECONDS)
 
     def on_leave(self, *_):
-        self._finish.cancel()
+        if getattr(self, "_finish", None) is not None:
+            self._finish.cancel()
+
+    def _finish_visit(self, _dt):
+        # Screens can be left before on_enter fires (fast taps): act only if still shown.
+        if self.manager is not None and self.manager.current == self.name:
+            self.app.end_visit("completed")
 
     def clear(self) -> None:
         super().clear()
