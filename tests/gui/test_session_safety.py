@@ -207,3 +207,13 @@ def _audit_actions(store) -> list[str]:
 
     with store._engine.connect() as conn:
         return [row[0] for row in conn.execute(text("SELECT action FROM audit_entries ORDER BY seq"))]
+
+
+def test_kiosk_window_rules():
+    """Escape never quits, no window decorations, one input provider (two double every tap)."""
+    from kivy.config import Config
+
+    assert Config.get("kivy", "exit_on_escape") == "0"
+    assert Config.get("graphics", "borderless") == "1"
+    assert Config.options("input") == ["mouse"]
+    assert "disable_multitouch" in Config.get("input", "mouse")
