@@ -64,10 +64,6 @@ class Theme(EventDispatcher):
     def set_text_step(self, index: int) -> None:
         self.scale = TEXT_STEPS[index]
 
-    @property
-    def text_step(self) -> int:
-        return TEXT_STEPS.index(self.scale) if self.scale in TEXT_STEPS else 0
-
     def reset(self) -> None:
         """Back to defaults for the next patient."""
         self.scale = TEXT_STEPS[0]

@@ -46,7 +46,7 @@ class Tour:
             self.ui.pump(1)
             time.sleep(0.05)
 
-    def identify(self, patient_key: str, name_keys: str, date_keys: str, label: str | None = None) -> None:
+    def identify(self, name_keys: str, date_keys: str, label: str | None = None) -> None:
         """Type a demo patient's last name and birth date; date_keys in the screen's box order."""
         self.tap("check_in")
         self.keys(name_keys)
@@ -65,7 +65,7 @@ class Tour:
 
         # 1. A check-in in English, correcting the phone number on the way.
         self.shot("welcome")
-        self.identify("maria", "GARCIA-LOPEZ", mdy(maria.birth_date), label="en")
+        self.identify("GARCIA-LOPEZ", mdy(maria.birth_date), label="en")
         self.shot("en-confirm")
         self.tap("yes_me")
         self.shot("en-review-contact")
@@ -80,7 +80,7 @@ class Tour:
         # 2. The same in Spanish: every text changes, the date boxes go day-month-year.
         self.tap("language:es")
         self.shot("es-welcome")
-        self.identify("walter", "O'BRIEN", dmy(walter.birth_date), label="es")
+        self.identify("O'BRIEN", dmy(walter.birth_date), label="es")
         self.shot("es-confirm")
         self.tap("yes_me")
         self.shot("es-review-contact")
@@ -90,7 +90,7 @@ class Tour:
 
         # 3. Two patients share last name and birth date: the kiosk asks for the first name.
         jane = DEMO_PATIENTS["jane_smith"]
-        self.identify("jane_smith", "SMITH", mdy(jane.birth_date))
+        self.identify("SMITH", mdy(jane.birth_date))
         self.shot("same-name-first-name")
         self.keys("JANE")
         self.tap("next")
@@ -98,7 +98,7 @@ class Tour:
         self.tap("start_over")
 
         # 4. No match: kind words, the same whatever the reason.
-        self.identify("nobody", "NOBODY", "01011970")
+        self.identify("NOBODY", "01011970")
         self.shot("no-match")
         self.tap("finish")
 
@@ -106,7 +106,7 @@ class Tour:
         john = DEMO_PATIENTS["john_smith"]
         self.tap("text_size:2")
         self.shot("large-welcome")
-        self.identify("john_smith", "SMITH", mdy(john.birth_date), label="large")
+        self.identify("SMITH", mdy(john.birth_date), label="large")
         self.shot("large-first-name")
         self.keys("JOHN")
         self.tap("next")
@@ -123,7 +123,7 @@ class Tour:
         # 6. High contrast (a returning patient who is already checked in).
         self.tap("contrast")
         self.shot("contrast-welcome")
-        self.identify("maria", "GARCIA LOPEZ", mdy(maria.birth_date), label="contrast")
+        self.identify("GARCIA LOPEZ", mdy(maria.birth_date), label="contrast")
         self.shot("contrast-confirm")
         self.tap("yes_me")
         self.shot("contrast-already-checked-in")

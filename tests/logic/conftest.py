@@ -7,30 +7,14 @@ depends on the wall clock.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-# The repo is not installed into the venv; make `import kiosk` work from any cwd.
-_REPO = Path(__file__).resolve().parents[2]
-if str(_REPO) not in sys.path:
-    sys.path.insert(0, str(_REPO))
-
-from kiosk.flow import Journey  # noqa: E402
-from kiosk.steps import default_steps  # noqa: E402
-from kiosk.store import Store, open_store  # noqa: E402
-from logic_helpers import NOW, TODAY, FakeClock  # noqa: E402
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    return tmp_path / "secrets" / "kiosk.key"
+from kiosk.flow import Journey
+from kiosk.steps import default_steps
+from kiosk.store import Store, open_store
+from logic_helpers import NOW, TODAY, FakeClock
 
 
 @pytest.fixture

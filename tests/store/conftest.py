@@ -3,28 +3,12 @@ different directory, its own key file (the store refuses a key inside data_dir).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-# The repo is not installed into the venv; make `import kiosk` work from any cwd.
-_REPO = Path(__file__).resolve().parents[2]
-if str(_REPO) not in sys.path:
-    sys.path.insert(0, str(_REPO))
-
-from kiosk.store import Store, open_store  # noqa: E402
-from store_helpers import TODAY  # noqa: E402
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    return tmp_path / "secrets" / "kiosk.key"
+from kiosk.store import Store, open_store
+from store_helpers import TODAY
 
 
 @pytest.fixture
