@@ -38,6 +38,7 @@ def every_screen(app, restyle=lambda: None):
     last = _twins(app)
 
     def show():
+        app._activity()  # as if touched: the walk is slower than any patient at a screen
         app.sync()
         ui.pump(3)
         return app.manager.current

@@ -121,21 +121,28 @@ def _problems(app, screen: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("high_contrast", [False, True], ids=["standard", "high-contrast"])
-def test_every_screen_at_every_text_size(app, shot, high_contrast):
-    problems, seen = [], set()
+@pytest.mark.parametrize(
+    "high_contrast, language",
+    [(False, "en"), (True, "en"), (False, "es")],
+    ids=["standard", "high-contrast", "spanish"],
+)
+def test_every_screen_at_every_text_size(app, shot, high_contrast, language):
+    problems = []
     for step, scale in enumerate(TEXT_STEPS):
+        seen = set()
         def restyle(step=step):
             theme.high_contrast = high_contrast
             theme.set_text_step(step)
+            if app.translator.language != language:
+                app.switch_language(language)
 
         restyle()
         for screen in every_screen(app, restyle):
             seen.add(screen)
             problems += [f"[text x{scale}] {p}" for p in _problems(app, screen)]
             if step == len(TEXT_STEPS) - 1:
-                shot(f"a11y-{'contrast' if high_contrast else 'standard'}-largest-{screen}")
-    assert seen == ALL_SCREENS
+                shot(f"a11y-{'contrast' if high_contrast else 'standard'}-{language}-largest-{screen}")
+        assert seen == ALL_SCREENS, f"text x{scale}: screens not reached: {ALL_SCREENS - seen}"
     assert not problems, "\n".join(problems)
 
 
