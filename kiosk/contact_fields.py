@@ -8,9 +8,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 from kiosk.i18n_markers import N_
 
 US_STATES = frozenset(
@@ -57,6 +54,9 @@ def normalise(field: str, value: str, region: str = "US") -> str:
     if field == "phone":
         return _phone(value, region)
     if field == "email":
+        # Imported when first needed: these libraries are not on the kiosk's start-up path.
+        from email_validator import EmailNotValidError, validate_email
+
         try:
             return validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError:
@@ -74,6 +74,8 @@ def normalise(field: str, value: str, region: str = "US") -> str:
 
 
 def _phone(value: str, region: str) -> str:
+    import phonenumbers  # imported when first needed, like email_validator
+
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:

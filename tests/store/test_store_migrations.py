@@ -133,3 +133,12 @@ def test_writes_take_the_lock_up_front(tmp_path):
         conn.exec_driver_sql("SELECT 1")
     assert [s for s in seen if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN DEFERRED"]
     engine.dispose()
+
+
+def test_head_revision_constant_matches_the_migration_scripts():
+    """HEAD_REVISION lets a kiosk skip Alembic at start-up; it must name the newest script."""
+    from alembic.script import ScriptDirectory
+
+    from kiosk.store.database import HEAD_REVISION, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
