@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from kivy.app import App
+from kivy.base import ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
@@ -82,6 +83,7 @@ class KioskApp(App):
         theme.fbind("background", lambda *_: setattr(Window, "clearcolor", theme.background))
         Window.bind(on_touch_down=self._activity, on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Clock.schedule_interval(self._check_idle, 0.5)
+        ExceptionManager.add_handler(self)
         self.sync()
         log.info("kiosk.started", extra={"fields": {"demo": self.kiosk_config.demo}})
         return self.root
@@ -125,13 +127,46 @@ class KioskApp(App):
     def end_visit(self, reason: str) -> None:
         """End the visit and wipe every trace of the patient from memory and the screens."""
         self._hide_warning()
-        self.journey.end(reason)
-        get_phi_guard().clear()
-        self.wipe_screens()
-        theme.reset()
+        try:
+            self.journey.end(reason)  # forgets the visit even when its last event cannot be written
+        finally:
+            get_phi_guard().clear()
+            self.wipe_screens()
+            theme.reset()
         self.sync()
         if tr.language != self.kiosk_config.default_language:
             self.switch_language(self.kiosk_config.default_language)
+
+    def handle_exception(self, error: BaseException):
+        """Kivy's last resort for an error in any callback: keep the kiosk up, wipe, explain.
+
+        Whatever the patient confirmed was committed with its event before the failure
+        (one transaction per step), so ending the visit loses nothing confirmed.
+        """
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            return ExceptionManager.RAISE
+        log.error("app.error", exc_info=error, extra={"fields": {"screen": self.manager.current}})
+        # The patient reads the apology in the language and size they chose.
+        language, scale, contrast = tr.language, theme.scale, theme.high_contrast
+        try:
+            self.end_visit("error")
+        except Exception:  # the store itself may be what failed: still clear the screens
+            log.error("app.error_while_ending_visit", exc_info=True)
+            self.journey.session = None
+            self.wipe_screens()
+        self.staff_mode = False
+        if tr.language != language:
+            self.switch_language(language)
+        theme.scale, theme.high_contrast = scale, contrast
+        self.show("problem")
+        return ExceptionManager.PASS
+
+    def back_to_welcome(self) -> None:
+        """From the apology back to a welcome screen set up for the next patient."""
+        theme.reset()
+        if tr.language != self.kiosk_config.default_language:
+            self.switch_language(self.kiosk_config.default_language)
+        self.sync()
 
     def wipe_screens(self) -> None:
         for screen in self.manager.screens:

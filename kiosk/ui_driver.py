@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from kivy.base import EventLoop
+from kivy.base import EventLoop, ExceptionManager
 from kivy.core.window import Window
 from kivy.tests.common import UnitTestTouch
 from kivy.uix.scrollview import ScrollView
@@ -18,7 +18,16 @@ from kivy.uix.scrollview import ScrollView
 def pump(frames: int = 3) -> None:
     """Let Kivy run a few frames: layouts settle, kv rules and clocks fire."""
     for _ in range(frames):
-        EventLoop.idle()
+        _as_main_loop(EventLoop.idle)
+
+
+def _as_main_loop(action) -> None:
+    """Run like Kivy's main loop does: an error goes to ExceptionManager's handlers first."""
+    try:
+        action()
+    except Exception as error:
+        if ExceptionManager.handle_exception(error) == ExceptionManager.RAISE:
+            raise
 
 
 def walk(widget):
@@ -75,8 +84,8 @@ def type_keys(app, text: str) -> None:
 def _press(widget) -> None:
     x, y = widget.to_window(*widget.center)
     touch = UnitTestTouch(x, y)
-    touch.touch_down()
-    touch.touch_up()
+    _as_main_loop(touch.touch_down)
+    _as_main_loop(touch.touch_up)
 
 
 def texts(app) -> list[str]:

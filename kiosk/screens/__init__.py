@@ -24,6 +24,7 @@ SCREENS = {
     "done": "DoneScreen",
     "staff_pin": "StaffPinScreen",
     "staff": "StaffScreen",
+    "problem": "ProblemScreen",
 }
 _loaded_kv: set[Path] = set()
 

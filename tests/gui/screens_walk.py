@@ -80,4 +80,8 @@ def every_screen(app, restyle=lambda: None):
     ui.pump(3)
     yield app.manager.current  # staff
     app.leave_staff_mode()
+    app.show("problem")
+    ui.pump(3)
+    yield app.manager.current  # problem
+    app.sync()
     ui.pump(2)

@@ -153,3 +153,36 @@ def test_escape_does_not_quit(app):
     handled = Window.dispatch("on_key_down", 27, 0, "", [])
     assert handled is True
     assert app._on_request_close() is True
+
+
+def test_a_failure_inside_the_kiosk_shows_plain_words_and_loses_nothing(app, shot, monkeypatch):
+    """The disk fails at the moment of check-in: no traceback, the visit is wiped, and once
+    the fault is gone the patient checks in exactly once."""
+    maria = DEMO_PATIENTS["maria"]
+
+    def disk_failure(*_args, **_kwargs):
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(app.store, "check_in", disk_failure)
+    ui.tap(app, "language:es")
+    ui.tap(app, "check_in")
+    ui.type_keys(app, "GARCIA LOPEZ")
+    ui.tap(app, "next")
+    d = maria.birth_date
+    ui.type_keys(app, f"{d.day:02d}{d.month:02d}{d.year}")
+    ui.tap(app, "next")
+    ui.tap(app, "yes_me")
+    assert app.manager.current == "problem"
+    assert "Lo sentimos, algo salió mal" in ui.texts(app), "the apology is in the patient's language"
+    assert not any("Traceback" in t or "OSError" in t for t in ui.texts(app))
+    assert app.journey.session is None
+    shot("problem")
+    assert arrived_events(app.store) == []
+
+    monkeypatch.undo()
+    ui.tap(app, "start_again")
+    assert app.manager.current == "welcome" and app.translator.language == "en"
+    identify(app, "GARCIA LOPEZ", mdy(maria.birth_date))
+    ui.tap(app, "yes_me")
+    assert app.manager.current == "review_contact"
+    assert len(arrived_events(app.store)) == 1
