@@ -47,6 +47,7 @@ def run_hello() -> None:
     from kivy.config import Config
 
     Config.set("graphics", "fullscreen", "0")
+    Config.set("graphics", "multisamples", "0")  # the kiosk's setting: same GL work for both
     Config.set("graphics", "width", "1280")
     Config.set("graphics", "height", "800")
 
@@ -76,26 +77,27 @@ def run_kiosk() -> int:
     configure_kivy(config.data_dir / "kivy", fullscreen=False)
 
     from kiosk.i18n import init_translator
-    from kiosk.store import open_store
 
     init_translator(config.languages, config.default_language)
-    store = open_store(config.data_dir, config.key_file)
-    if config.demo:
-        from kiosk.app import utc_now
-
-        store.load_demo_clinic(utc_now().astimezone().date())
     from kiosk.app import KioskApp
     from kivy.core.window import Window
 
-    app = KioskApp(config, store)
+    from kiosk.__main__ import open_kiosk_store
+
+    app = KioskApp(config, store_opener=lambda: open_kiosk_store(config))
 
     def ready() -> bool:
         root = app.root
         manager = getattr(app, "manager", None)
         return root is not None and root.parent is Window and manager is not None and manager.current == "welcome"
 
-    # Close the database after reporting (not timed) so the next start finds no WAL to recover.
-    _report_when(Window, ready, on_exit=store.close)
+    def close_store():
+        # Not timed: open (it opens right after the first frame) and close the database, so
+        # a first start leaves a migrated demo clinic and the next start finds no WAL to recover.
+        app.ensure_store()
+        app.store.close()
+
+    _report_when(Window, ready, on_exit=close_store)
     app.run()
     return 0
 

@@ -31,7 +31,6 @@ def main(argv: list[str] | None = None) -> int:
     configure_kivy(config.data_dir / "kivy", fullscreen=config.fullscreen and not (args.tour or args.windowed))
 
     from kiosk.i18n import CatalogError, init_translator
-    from kiosk.store import StoreError, open_store
 
     try:
         init_translator(config.languages, config.default_language)
@@ -42,19 +41,22 @@ def main(argv: list[str] | None = None) -> int:
         from kiosk.tour import run_tour
 
         return run_tour(config, args.tour)
-    try:
-        store = open_store(config.data_dir, config.key_file)
-    except StoreError as problem:
-        print(f"kiosk: cannot open the local database: {problem}", file=sys.stderr)
-        return 2
-    if config.demo:
-        from kiosk.app import utc_now
-
-        store.load_demo_clinic(utc_now().astimezone().date())
     from kiosk.app import KioskApp
 
-    KioskApp(config, store).run()
+    # The database opens right after the first frame (see KioskApp.ensure_store).
+    KioskApp(config, store_opener=lambda: open_kiosk_store(config)).run()
     return 0
+
+
+def open_kiosk_store(config):
+    """Open (migrating if needed) the local database; fill it with the demo clinic in demo mode."""
+    from kiosk.app import utc_now
+    from kiosk.store import open_store
+
+    store = open_store(config.data_dir, config.key_file)
+    if config.demo:
+        store.load_demo_clinic(utc_now().astimezone().date())
+    return store
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kivy.app import App
 from kivy.base import ExceptionManager
@@ -27,11 +28,13 @@ from kiosk.screens import create_screen, load_kv_once
 from kiosk.screens import base as screens_base
 from kiosk.staff import StaffAuth
 from kiosk.steps import default_steps
-from kiosk.store import Store
 from kiosk.theme import theme
 from kiosk.widgets.buttons import LanguageButton
 from kiosk.widgets.idle_warning import IdleWarning
 from kiosk.widgets.tr import tr
+
+if TYPE_CHECKING:  # the store is imported after the first frame, by store_opener
+    from kiosk.store import Store
 
 log = logging.getLogger(__name__)
 ESCAPE = 27
@@ -44,12 +47,25 @@ def utc_now() -> datetime:
 class KioskApp(App):
     title = "Clinic check-in"
 
-    def __init__(self, kiosk_config: KioskConfig, store: Store, clock: Callable[[], datetime] = utc_now, **kwargs):
+    def __init__(
+        self,
+        kiosk_config: KioskConfig,
+        store: Store | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        store_opener: Callable[[], Store] | None = None,
+        **kwargs,
+    ):
+        """Give a ready `store`, or a `store_opener` to open it just after the first frame:
+        SQLAlchemy's import and the database open then no longer delay the welcome screen."""
         super().__init__(**kwargs)
         self.kiosk_config = kiosk_config
         self.clock = clock
         self.translator = get_translator()
-        self.attach_store(store)
+        self.store: Store | None = None
+        self.journey: flow.Journey | None = None
+        self._store_opener = store_opener
+        if store is not None:
+            self.attach_store(store)
         self.staff_mode = False
         self.visit_idle = IdleTimer(kiosk_config.idle_warning_seconds, kiosk_config.idle_countdown_seconds)
         self.staff_idle = IdleTimer(kiosk_config.staff_idle_seconds, 10)
@@ -69,6 +85,24 @@ class KioskApp(App):
         )
         self.staff_auth = StaffAuth(store, config.staff_pin_hash, self.clock)
 
+    def ensure_store(self) -> bool:
+        """Open the database now if it is not open yet; False (and an apology) if it cannot be."""
+        if self.store is not None:
+            return True
+        try:
+            self.attach_store(self._store_opener())
+        except Exception as error:  # StoreError says what to fix (key file, permissions, disk)
+            log.error("store.unavailable", extra={"fields": {"problem": str(error)}})
+            self.show("problem")
+            return False
+        self.sync()
+        return True
+
+    def _open_store_after_first_frame(self, *_args) -> bool:
+        Window.unbind(on_flip=self._open_store_after_first_frame)
+        Clock.schedule_once(lambda _dt: self.ensure_store(), 0)
+        return False
+
     # -- building ------------------------------------------------------------------
     def build(self):
         widgets.load_rules()
@@ -84,6 +118,8 @@ class KioskApp(App):
         Window.bind(on_touch_down=self._activity, on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Clock.schedule_interval(self._check_idle, 0.5)
         ExceptionManager.add_handler(self)
+        if self.store is None:
+            Window.bind(on_flip=self._open_store_after_first_frame)
         self.sync()
         log.info("kiosk.started", extra={"fields": {"demo": self.kiosk_config.demo}})
         return self.root
@@ -100,10 +136,16 @@ class KioskApp(App):
             self.manager.current = name
         else:
             screen.on_pre_enter()
-        self.top_bar.in_visit = self.journey.session is not None and not self.staff_mode
+        self.top_bar.in_visit = self.in_visit()
+
+    def in_visit(self) -> bool:
+        return self.journey is not None and self.journey.session is not None and not self.staff_mode
 
     def sync(self) -> None:
-        """Show whatever the journey is at now."""
+        """Show whatever the journey is at now (the welcome screen until the store is open)."""
+        if self.journey is None:
+            self.show("welcome")
+            return
         if self.journey.session is not None:
             # Defence in depth: should any log line ever carry this patient's data, it is redacted.
             get_phi_guard().add(*self.journey.session.phi_strings())
@@ -117,6 +159,8 @@ class KioskApp(App):
 
     # -- patient actions that are not journey steps ------------------------------------
     def begin_visit(self) -> None:
+        if not self.ensure_store():
+            return
         self.visit_idle.touch(time.monotonic())
         self.journey.begin()
         self.sync()
@@ -128,7 +172,8 @@ class KioskApp(App):
         """End the visit and wipe every trace of the patient from memory and the screens."""
         self._hide_warning()
         try:
-            self.journey.end(reason)  # forgets the visit even when its last event cannot be written
+            if self.journey is not None:
+                self.journey.end(reason)  # forgets the visit even when its last event cannot be written
         finally:
             get_phi_guard().clear()
             self.wipe_screens()
@@ -152,7 +197,8 @@ class KioskApp(App):
             self.end_visit("error")
         except Exception:  # the store itself may be what failed: still clear the screens
             log.error("app.error_while_ending_visit", exc_info=True)
-            self.journey.session = None
+            if self.journey is not None:
+                self.journey.session = None
             self.wipe_screens()
         self.staff_mode = False
         if tr.language != language:
@@ -178,7 +224,8 @@ class KioskApp(App):
 
     def switch_language(self, code: str) -> None:
         tr.switch(code)
-        self.journey.set_language(code)
+        if self.journey is not None:
+            self.journey.set_language(code)
         self._refresh_languages()
         current = self.manager.current_screen
         if current is not None:
@@ -217,7 +264,7 @@ class KioskApp(App):
             if self.staff_idle.state(now) != ACTIVE:
                 self.leave_staff_mode()
             return
-        if self.journey.session is None:
+        if self.journey is None or self.journey.session is None:
             return
         state = self.visit_idle.state(now)
         if state == ACTIVE:
@@ -238,6 +285,8 @@ class KioskApp(App):
 
     # -- staff ------------------------------------------------------------------------
     def open_staff(self) -> None:
+        if not self.ensure_store():
+            return
         if self.journey.session is not None:
             self.end_visit("staff")
         self.staff_idle.touch(time.monotonic())
@@ -275,4 +324,5 @@ class KioskApp(App):
         return not self.allow_exit  # True keeps the window open
 
     def on_stop(self) -> None:
-        self.store.close()
+        if self.store is not None:
+            self.store.close()

@@ -11,11 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import date, datetime, timedelta
 
 from kiosk.i18n_markers import N_
 from kiosk.session import VisitSession
-from kiosk.store import Store, normalise_name
+from kiosk.names import normalise_name
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
 
 log = logging.getLogger(__name__)
 

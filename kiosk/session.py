@@ -10,7 +10,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from kiosk.store import AppointmentMatch, CheckInResult, Contact
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # types only: the store (SQLAlchemy) is not loaded before the first frame
+    from kiosk.store import AppointmentMatch, CheckInResult, Contact
 
 
 @dataclass

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kiosk.staff_pin import verify_pin
-from kiosk.store import Store
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # types only: the store (SQLAlchemy) is not loaded before the first frame
+    from kiosk.store import Store
 
 FAILURES = "staff_pin_failures"
 LOCKED_UNTIL = "staff_locked_until"

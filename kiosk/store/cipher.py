@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import unicodedata
 from datetime import date, datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from kiosk.names import normalise_name
 
 from .errors import StoreError
 from .keys import DerivedKeys
@@ -19,24 +20,6 @@ _NONCE_BYTES = 12
 _TAG_BYTES = 16
 
 KEY_MISMATCH = "the data key does not match this database"
-
-# Letters that NFKD does not split into base letter + mark, folded the way a
-# patient typing on a plain keyboard would spell them ("Đặng" -> "dang").
-_FOLD = str.maketrans(
-    {"đ": "d", "ð": "d", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i", "ħ": "h"}
-)
-
-
-def normalise_name(s: str) -> str:
-    """Fold a name for matching: no accents, no case, only letters and digits.
-
-    "García-López" -> "garcialopez", "O'Brien" -> "obrien", "de la Cruz" -> "delacruz".
-    """
-    decomposed = unicodedata.normalize("NFKD", s)
-    no_marks = "".join(c for c in decomposed if not unicodedata.combining(c))
-    folded = no_marks.casefold().translate(_FOLD)
-    return "".join(c for c in folded if c.isalnum())
-
 
 class FieldCipher:
     """Encrypts single column values; AAD b"table.column" pins a value to its column."""
