@@ -7,14 +7,13 @@ depends on the wall clock.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from kiosk.flow import Journey
 from kiosk.steps import default_steps
-from kiosk.store import Store, open_store
-from logic_helpers import NOW, TODAY, FakeClock
+from kiosk.store import Store
+from logic_helpers import NOW, FakeClock
 
 
 @pytest.fixture
@@ -22,17 +21,6 @@ def clock() -> FakeClock:
     return FakeClock(NOW)
 
 
-@pytest.fixture
-def store(data_dir: Path, key_file: Path):
-    s = open_store(data_dir, key_file)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def demo_store(store: Store) -> Store:
-    store.load_demo_clinic(TODAY)
-    return store
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from kiosk.store import OutboxEvent, Store
 # A fixed "today". The journey takes "today" as clock().astimezone().date(), i.e. the
 # machine's local date, so NOW is local noon of TODAY expressed in UTC: whatever the
 # machine's time zone, the journey's today is TODAY.
-TODAY = date(2025, 3, 10)
+TODAY = date(2025, 3, 10)  # = tests/conftest.py TEST_TODAY, the demo_store fixture's day
 NOW = datetime.combine(TODAY, time(12, 0)).astimezone().astimezone(UTC)
 
 MARIA_BORN = date(1956, 3, 14)

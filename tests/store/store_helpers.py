@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 from kiosk.store import AppointmentRecord, ClinicianRecord, PatientRecord, Store
 
 # A fixed "today" keeps the tests independent of the wall clock.
-TODAY = date(2025, 3, 10)
+TODAY = date(2025, 3, 10)  # = tests/conftest.py TEST_TODAY, the demo_store fixture's day
 NOW = datetime(2025, 3, 10, 15, 0, tzinfo=UTC)
 
 
