@@ -74,6 +74,8 @@ class Journey:
 
     # -- session boundaries -------------------------------------------------
     def begin(self) -> None:
+        if self.session is not None:
+            self.end("abandoned")  # never two visits at once: the old one is closed and wiped
         if self.cooldown_remaining() > 0:
             self._go(COOLDOWN)
             return

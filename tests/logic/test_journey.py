@@ -437,3 +437,14 @@ def test_no_steps_goes_straight_to_done(demo_store, clock):
     journey.confirm(True)
     assert journey.state == DONE
     assert journey.session.check_in.already is False
+
+
+def test_begin_during_a_visit_closes_and_wipes_the_old_one(journey):
+    journey.begin()
+    journey.enter_last_name("García-López")
+    old = journey.session
+    journey.begin()
+    assert journey.session is not old and journey.session.last_name == ""
+    assert old.phi_strings() == []
+    ended = [e for e in journey.store.outbox_pending(100) if e.event_type == "visit.ended"]
+    assert [e.payload["reason"] for e in ended] == ["abandoned"]
