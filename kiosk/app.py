@@ -76,6 +76,10 @@ class KioskApp(App):
         """Build the services that work on the local database (also used to swap it in tests)."""
         config = self.kiosk_config
         self.store = store
+        from kiosk.store.store import MINUTES_PER_VISIT_SETTING  # the store is loaded by now
+
+        # The expected-wait estimate on the done screen uses the clinic's configured pace.
+        store.set_setting(MINUTES_PER_VISIT_SETTING, str(config.minutes_per_visit))
         self.journey = flow.Journey(
             store,
             default_steps(),

@@ -186,3 +186,30 @@ def test_a_failure_inside_the_kiosk_shows_plain_words_and_loses_nothing(app, sho
     ui.tap(app, "yes_me")
     assert app.manager.current == "review_contact"
     assert len(arrived_events(app.store)) == 1
+
+
+def test_expected_wait_uses_the_configured_minutes_per_visit(app):
+    """Two patients of the same clinician: the second waits one visit's length."""
+    from dataclasses import replace
+    from datetime import date, datetime
+
+    from kiosk.store.records import AppointmentRecord, ClinicianRecord, PatientRecord
+
+    app.kiosk_config = replace(app.kiosk_config, minutes_per_visit=25)
+    try:
+        app.attach_store(app.store)
+        clinician = ClinicianRecord("c-wait", "Dr. Wait Test")
+        patients = [PatientRecord(f"p-wait-{s}", "Test", f"Waiter{s}", date(1970, 1, n + 1)) for n, s in enumerate("ab")]
+        start = datetime.combine(app.today(), datetime.min.time()).replace(hour=15)
+        visits = [AppointmentRecord(f"a-{p.id}", p.id, clinician.id, start, "follow_up") for p in patients]
+        app.store.import_schedule([clinician], patients, visits)
+        places = []
+        for n, suffix in enumerate("AB"):
+            identify(app, "WAITER" + suffix, f"01{n + 1:02d}1970")
+            ui.tap(app, "yes_me")
+            ui.tap(app, "contact_ok")
+            places.append((app.screen("done").position, app.screen("done").wait_minutes))
+            ui.tap(app, "finish")
+        assert places == [(1, 0), (2, 25)]
+    finally:
+        app.kiosk_config = replace(app.kiosk_config, minutes_per_visit=15)
