@@ -213,3 +213,71 @@ def test_expected_wait_uses_the_configured_minutes_per_visit(app):
         assert places == [(1, 0), (2, 25)]
     finally:
         app.kiosk_config = replace(app.kiosk_config, minutes_per_visit=15)
+
+
+def test_full_disk_at_check_in_sends_to_front_desk_and_keeps_what_was_saved(app):
+    """SQLite's max_page_count stands in for a full disk: the contact change saved before the
+    disk filled is kept, the failed step tells the patient what to do, and the kiosk runs on."""
+    from sqlalchemy import event, text
+
+    maria, walter = DEMO_PATIENTS["maria"], DEMO_PATIENTS["walter"]
+    _check_in_to_review(app, "GARCIA LOPEZ", maria)
+    ui.tap(app, "change:city")
+    ui.type_keys(app, "\b" * 30 + "PEORIA")
+    ui.tap(app, "save")
+    patient_id = app.journey.session.appointment.patient_id
+    ui.tap(app, "contact_ok")
+    ui.tap(app, "finish")
+
+    engine = app.store._engine
+
+    def disk_full(dbapi_conn, _record):
+        pages = dbapi_conn.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_conn.execute(f"PRAGMA max_page_count={pages}")
+
+    event.listen(engine, "connect", disk_full)
+    engine.dispose()  # every connection from now on sees a full disk
+    try:
+        # Use up the free space left in the last pages of the tables a check-in writes to.
+        writers = (
+            lambda n, size: app.store.set_setting(f"test.filler.{n}", "x" * size),
+            lambda n, size: app.store.record_event("test.filler", {"x": "x" * size}, None, app.clock()),
+        )
+        filled = 0
+        for write in writers:
+            for size in (1500, 400, 100, 20, 1):
+                while True:
+                    try:
+                        write(filled, size)
+                        filled += 1
+                    except Exception:
+                        break
+        _check_in_to_review_or_stop(app, "OBRIEN", walter)
+        assert app.manager.current == "problem"
+        assert app.journey.session is None
+    finally:
+        event.remove(engine, "connect", disk_full)
+        engine.dispose()
+    assert app.store.get_contact(patient_id).city == "PEORIA"
+    arrived = [e.payload["patient_id"] for e in arrived_events(app.store)]
+    assert arrived == [patient_id], "the earlier check-in is kept, the failed one not half-written"
+
+
+def _check_in_to_review(app, last_name_keys, patient):
+    d = patient.birth_date
+    identify(app, last_name_keys, mdy(d))
+    ui.tap(app, "yes_me")
+    assert app.manager.current == "review_contact"
+
+
+def _check_in_to_review_or_stop(app, last_name_keys, patient):
+    """As above, but stops wherever the kiosk stops (the disk may fail at any write)."""
+    d = patient.birth_date
+    ui.tap(app, "check_in")
+    for action, keys in (("next", last_name_keys), ("next", mdy(d))):
+        if app.manager.current == "problem":
+            return
+        ui.type_keys(app, keys)
+        ui.tap(app, action)
+    if app.manager.current == "confirm":
+        ui.tap(app, "yes_me")
