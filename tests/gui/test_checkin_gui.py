@@ -5,26 +5,9 @@ import pytest
 
 from kiosk import ui_driver as ui
 from kiosk.store.demo_clinic import DEMO_PATIENTS
+from tests.gui.patient_steps import arrived_events, check_in_to_review, check_in_until_stopped, identify, mdy
 
 pytestmark = pytest.mark.gui
-
-
-def mdy(d):
-    return f"{d.month:02d}{d.day:02d}{d.year}"
-
-
-def identify(app, last_name: str, date_keys: str) -> None:
-    ui.tap(app, "check_in")
-    assert app.manager.current == "last_name"
-    ui.type_keys(app, last_name)
-    ui.tap(app, "next")
-    assert app.manager.current == "birth_date"
-    ui.type_keys(app, date_keys)
-    ui.tap(app, "next")
-
-
-def arrived_events(store):
-    return [e for e in store.outbox_pending(1000) if e.event_type == "appointment.arrived"]
 
 
 def test_check_in_with_contact_change(app, shot):
@@ -218,10 +201,10 @@ def test_expected_wait_uses_the_configured_minutes_per_visit(app):
 def test_full_disk_at_check_in_sends_to_front_desk_and_keeps_what_was_saved(app):
     """SQLite's max_page_count stands in for a full disk: the contact change saved before the
     disk filled is kept, the failed step tells the patient what to do, and the kiosk runs on."""
-    from sqlalchemy import event, text
+    from sqlalchemy import event
 
     maria, walter = DEMO_PATIENTS["maria"], DEMO_PATIENTS["walter"]
-    _check_in_to_review(app, "GARCIA LOPEZ", maria)
+    check_in_to_review(app, "GARCIA LOPEZ", maria)
     ui.tap(app, "change:city")
     ui.type_keys(app, "\b" * 30 + "PEORIA")
     ui.tap(app, "save")
@@ -252,7 +235,7 @@ def test_full_disk_at_check_in_sends_to_front_desk_and_keeps_what_was_saved(app)
                         filled += 1
                     except Exception:
                         break
-        _check_in_to_review_or_stop(app, "OBRIEN", walter)
+        check_in_until_stopped(app, "OBRIEN", walter)
         assert app.manager.current == "problem"
         assert app.journey.session is None
     finally:
@@ -261,23 +244,3 @@ def test_full_disk_at_check_in_sends_to_front_desk_and_keeps_what_was_saved(app)
     assert app.store.get_contact(patient_id).city == "PEORIA"
     arrived = [e.payload["patient_id"] for e in arrived_events(app.store)]
     assert arrived == [patient_id], "the earlier check-in is kept, the failed one not half-written"
-
-
-def _check_in_to_review(app, last_name_keys, patient):
-    d = patient.birth_date
-    identify(app, last_name_keys, mdy(d))
-    ui.tap(app, "yes_me")
-    assert app.manager.current == "review_contact"
-
-
-def _check_in_to_review_or_stop(app, last_name_keys, patient):
-    """As above, but stops wherever the kiosk stops (the disk may fail at any write)."""
-    d = patient.birth_date
-    ui.tap(app, "check_in")
-    for action, keys in (("next", last_name_keys), ("next", mdy(d))):
-        if app.manager.current == "problem":
-            return
-        ui.type_keys(app, keys)
-        ui.tap(app, action)
-    if app.manager.current == "confirm":
-        ui.tap(app, "yes_me")

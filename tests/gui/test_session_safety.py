@@ -8,6 +8,7 @@ from kivy.core.window import Window
 
 from kiosk import ui_driver as ui
 from kiosk.store.demo_clinic import DEMO_PATIENTS
+from tests.gui.patient_steps import check_in_to_review
 from tests.gui.screens_walk import every_screen
 
 pytestmark = pytest.mark.gui
@@ -31,22 +32,11 @@ def _phi(patient) -> list[str]:
             "GARCIA", f"{d.month:02d}", str(d.year)]
 
 
-def _check_in_to_review(app, last_name_keys, patient):
-    d = patient.birth_date
-    ui.tap(app, "check_in")
-    ui.type_keys(app, last_name_keys)
-    ui.tap(app, "next")
-    ui.type_keys(app, f"{d.month:02d}{d.day:02d}{d.year}")
-    ui.tap(app, "next")
-    ui.tap(app, "yes_me")
-    assert app.manager.current == "review_contact"
-
-
 def test_inactivity_warns_then_wipes_every_screen(app, shot):
     maria = DEMO_PATIENTS["maria"]
     app.visit_idle.warn_after, app.visit_idle.countdown = 2.0, 2.0
     try:
-        _check_in_to_review(app, "GARCIA-LOPEZ", maria)
+        check_in_to_review(app, "GARCIA-LOPEZ", maria)
         app.edit_contact("street")
         ui.pump(2)
         assert maria.street.upper() in _all_widget_text(app).upper()
