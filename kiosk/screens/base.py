@@ -1,5 +1,6 @@
 """What every screen shares: the app it talks to, refresh on show, and clearing PHI."""
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.properties import ColorProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
@@ -8,6 +9,10 @@ from kivy.uix.scrollview import ScrollView
 class KioskScreen(Screen):
     bg_color = ColorProperty((1, 1, 1, 1))
     notice = StringProperty("")  # message id shown in the warning banner ("" hides it)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._timers = []
 
     @property
     def app(self):
@@ -23,6 +28,24 @@ class KioskScreen(Screen):
         for widget in self.walk(restrict=True):
             if isinstance(widget, ScrollView):
                 widget.scroll_y = 1  # every screen opens at its top
+
+    def on_leave(self, *_):
+        for timer in self._timers:
+            timer.cancel()
+        self._timers = []
+
+    def after_while_shown(self, seconds: float, action) -> None:
+        """Run `action` in `seconds` if this screen is still the one shown then.
+
+        A screen can be left before its on_enter fires (fast taps), so the check happens
+        when the timer fires, not only in on_leave.
+        """
+
+        def fire(_dt):
+            if self.manager is not None and self.manager.current == self.name:
+                action()
+
+        self._timers.append(Clock.schedule_once(fire, seconds))
 
     def refresh(self) -> None:
         """Show the journey's current data. Screens that show data override this."""

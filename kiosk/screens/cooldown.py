@@ -10,11 +10,7 @@ class CooldownScreen(KioskScreen):
 
     def on_enter(self, *_):
         self._tick(0)
-        self._timer = Clock.schedule_interval(self._tick, 1)
-
-    def on_leave(self, *_):
-        if getattr(self, "_timer", None) is not None:
-            self._timer.cancel()
+        self._timers.append(Clock.schedule_interval(self._tick, 1))  # cancelled on leave
 
     def _tick(self, _dt):
         if self.manager is None or self.manager.current != self.name:

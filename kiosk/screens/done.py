@@ -1,9 +1,7 @@
 """Done: "You're checked in", what happens next, and the place in line."""
-from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
-
 
 FINISH_AFTER_SECONDS = 30  # the patient has what they need; free the kiosk for the next one
 
@@ -23,16 +21,7 @@ class DoneScreen(KioskScreen):
         self.wait_minutes = result.expected_wait_minutes
 
     def on_enter(self, *_):
-        self._finish = Clock.schedule_once(self._finish_visit, FINISH_AFTER_SECONDS)
-
-    def on_leave(self, *_):
-        if getattr(self, "_finish", None) is not None:
-            self._finish.cancel()
-
-    def _finish_visit(self, _dt):
-        # Screens can be left before on_enter fires (fast taps): act only if still shown.
-        if self.manager is not None and self.manager.current == self.name:
-            self.app.end_visit("completed")
+        self.after_while_shown(FINISH_AFTER_SECONDS, lambda: self.app.end_visit("completed"))
 
     def clear(self) -> None:
         super().clear()
