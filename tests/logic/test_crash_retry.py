@@ -36,6 +36,15 @@ class SimulatedCrash(RuntimeError):
     pass
 
 
+def crashing(message: str):
+    """A stand-in for a store function that fails the way a power cut or bad disk would."""
+
+    def crash(*_args, **_kwargs):
+        raise SimulatedCrash(message)
+
+    return crash
+
+
 def add_trigger(data_dir, name: str, when: str) -> None:
     """A trigger that makes one kind of statement fail, like a failing disk would."""
     conn = sqlite3.connect(data_dir / "kiosk.db")
@@ -108,37 +117,25 @@ def test_database_failure_during_check_in_leaves_nothing_half_done(journey, demo
     assert len(events(demo_store, "appointment.arrived")) == 1
 
 
-def test_crash_inside_the_check_in_transaction(journey, demo_store, monkeypatch):
-    """The appointment row is already set to arrived in the transaction when the event write blows up."""
+@pytest.mark.parametrize(
+    "fault",
+    [
+        # The appointment row is already set to arrived in the transaction when the event write blows up.
+        "event write inside the check-in transaction",
+        "clearing the failure count before check-in",
+    ],
+)
+def test_crash_during_confirm_then_retry_checks_in_once(journey, demo_store, monkeypatch, fault):
     identify(journey, "garcia lopez", MARIA_BORN)
-    real_add_event = store_outbox.add_event
-
-    def crash(*args, **kwargs):
-        raise SimulatedCrash("power cut while queueing the event")
-
-    monkeypatch.setattr(store_outbox, "add_event", crash)
+    if fault.startswith("event write"):
+        monkeypatch.setattr(store_outbox, "add_event", crashing("power cut while queueing the event"))
+    else:
+        monkeypatch.setattr(demo_store, "set_setting", crashing("settings write failed"))
     with pytest.raises(SimulatedCrash):
         journey.confirm(True)
     assert_not_checked_in(journey, demo_store)
 
-    monkeypatch.setattr(store_outbox, "add_event", real_add_event)
-    journey.confirm(True)
-    assert_checked_in_once(journey, demo_store)
-
-
-def test_crash_clearing_the_failure_count_before_check_in(journey, demo_store, monkeypatch):
-    identify(journey, "garcia lopez", MARIA_BORN)
-    real_set_setting = demo_store.set_setting
-
-    def crash(key, value):
-        raise SimulatedCrash("settings write failed")
-
-    monkeypatch.setattr(demo_store, "set_setting", crash)
-    with pytest.raises(SimulatedCrash):
-        journey.confirm(True)
-    assert_not_checked_in(journey, demo_store)
-
-    monkeypatch.setattr(demo_store, "set_setting", real_set_setting)
+    monkeypatch.undo()
     journey.confirm(True)
     assert_checked_in_once(journey, demo_store)
 
@@ -149,12 +146,7 @@ def test_crash_after_the_check_in_committed(journey, demo_store, monkeypatch):
     and pressing "Yes" again must continue the same visit, not report "already checked in"
     and skip the contact review."""
     identify(journey, "garcia lopez", MARIA_BORN)
-    real_get_contact = demo_store.get_contact
-
-    def crash(patient_id):
-        raise SimulatedCrash("read failed")
-
-    monkeypatch.setattr(demo_store, "get_contact", crash)
+    monkeypatch.setattr(demo_store, "get_contact", crashing("read failed"))
     with pytest.raises(SimulatedCrash):
         journey.confirm(True)
     # Whatever happened in the database, it is whole: arrived <=> exactly one event.
@@ -163,7 +155,7 @@ def test_crash_after_the_check_in_committed(journey, demo_store, monkeypatch):
     assert len(arrived) <= 1
     assert journey.state == CONFIRM
 
-    monkeypatch.setattr(demo_store, "get_contact", real_get_contact)
+    monkeypatch.undo()
     journey.confirm(True)
     assert_checked_in_once(journey, demo_store)
     journey.complete_step(REVIEW)
@@ -179,10 +171,7 @@ def test_crash_recording_visit_ended_still_wipes_the_session(journey, demo_store
     session = journey.session
     assert session.phi_strings()
 
-    def crash(*args, **kwargs):
-        raise SimulatedCrash("outbox write failed")
-
-    monkeypatch.setattr(demo_store, "record_event", crash)
+    monkeypatch.setattr(demo_store, "record_event", crashing("outbox write failed"))
     with pytest.raises(SimulatedCrash):
         journey.end("timeout")
     # The PHI is gone from memory even though the analytics event could not be written.
@@ -216,10 +205,7 @@ def test_crash_recording_a_failure_still_counts_it(journey, demo_store, monkeypa
     journey.begin()
     journey.enter_last_name("nobody")
 
-    def crash(*args, **kwargs):
-        raise SimulatedCrash("outbox write failed")
-
-    monkeypatch.setattr(demo_store, "record_event", crash)
+    monkeypatch.setattr(demo_store, "record_event", crashing("outbox write failed"))
     with pytest.raises(SimulatedCrash):
         journey.enter_birth_date(date(1970, 1, 1))
     assert demo_store.get_setting(FAILURES_SETTING) == "1"  # counted: fail safe
@@ -240,10 +226,7 @@ def test_cooldown_engages_even_if_its_events_cannot_be_written(journey, demo_sto
     journey.enter_last_name("nobody")
     session = journey.session
 
-    def crash(*args, **kwargs):
-        raise SimulatedCrash("outbox write failed")
-
-    monkeypatch.setattr(demo_store, "record_event", crash)
+    monkeypatch.setattr(demo_store, "record_event", crashing("outbox write failed"))
     with pytest.raises(SimulatedCrash):
         journey.enter_birth_date(date(1970, 1, 1))
     assert journey.cooldown_remaining() > 0
@@ -309,10 +292,7 @@ def test_crash_inside_the_contact_transaction(journey, demo_store, monkeypatch):
     journey.confirm(True)
     patient_id = journey.session.appointment.patient_id
 
-    def crash(*args, **kwargs):
-        raise SimulatedCrash("power cut")
-
-    monkeypatch.setattr(store_outbox, "add_event", crash)
+    monkeypatch.setattr(store_outbox, "add_event", crashing("power cut"))
     with pytest.raises(SimulatedCrash):
         journey.step(REVIEW).save_field(journey, "email", "maria.new@example.org")
     monkeypatch.undo()
