@@ -66,6 +66,17 @@ class KioskConfig:
     cooldown_seconds: int = 120
     minutes_per_visit: int = 15
     log_level: str = "INFO"
+    # Sync with the practice server (written by `python -m provisioning enrol`).
+    device_id: str | None = None
+    site_id: str | None = None
+    device_key_file: Path | None = None  # Ed25519 private key, 0600; default next to key_file
+    server_ca_file: Path | None = None  # the practice CA; default next to key_file
+    health_file: Path | None = None  # the agent's health, read by staff mode; default in data_dir
+    sync_interval_seconds: int = 30
+    heartbeat_interval_seconds: int = 60
+    request_timeout_seconds: int = 10
+    sync_batch_size: int = 200
+    retention_days: int = 7
     # Where the settings came from (for the log and for error messages); not a key.
     source: Path | None = field(default=None, compare=False)
 
@@ -83,9 +94,22 @@ _INT_RANGES: dict[str, tuple[int, int, str]] = {
     "max_identify_attempts": (1, 100, "attempts"),
     "cooldown_seconds": (1, 86400, "seconds"),
     "minutes_per_visit": (1, 480, "minutes"),
+    "sync_interval_seconds": (1, 3600, "seconds"),
+    "heartbeat_interval_seconds": (5, 3600, "seconds"),
+    "request_timeout_seconds": (1, 120, "seconds"),
+    "sync_batch_size": (1, 500, "events"),
+    "retention_days": (0, 365, "days"),
 }
-_STR_KEYS = ("site_name", "server_url", "default_language", "staff_pin_hash", "log_level")
-_PATH_KEYS = ("data_dir", "key_file", "log_file")
+_STR_KEYS = (
+    "site_name",
+    "server_url",
+    "default_language",
+    "staff_pin_hash",
+    "log_level",
+    "device_id",
+    "site_id",
+)
+_PATH_KEYS = ("data_dir", "key_file", "log_file", "device_key_file", "server_ca_file", "health_file")
 KNOWN_KEYS: tuple[str, ...] = (
     "data_dir",
     "key_file",
@@ -98,6 +122,11 @@ KNOWN_KEYS: tuple[str, ...] = (
     "fullscreen",
     *_INT_RANGES,
     "staff_pin_hash",
+    "device_id",
+    "site_id",
+    "device_key_file",
+    "server_ca_file",
+    "health_file",
 )
 
 
@@ -308,6 +337,14 @@ def _build(raw: dict[str, Any], source: Path | None, where: str, env: Mapping[st
     data_dir = paths.get("data_dir", default_data_dir(env))
     key_file = paths.get("key_file", default_key_file(env))
     log_file = paths.get("log_file", data_dir / "logs" / "kiosk.log")
+    device_key_file = paths.get("device_key_file", key_file.parent / "device.key")
+    server_ca_file = paths.get("server_ca_file", key_file.parent / "practice-ca.pem")
+    health_file = paths.get("health_file", data_dir / "sync-health.json")
+    if _is_within(device_key_file, data_dir):
+        problems.append(
+            f"{where}: key 'device_key_file': the device's private key must be kept outside "
+            f"data_dir ({data_dir}), found {device_key_file}"
+        )
     if _is_within(key_file, data_dir):
         key_origin = f"environment variable {ENV_KEY_FILE}" if env.get(ENV_KEY_FILE) else "key 'key_file'"
         problems.append(
@@ -348,6 +385,9 @@ def _build(raw: dict[str, Any], source: Path | None, where: str, env: Mapping[st
         data_dir=data_dir,
         key_file=key_file,
         log_file=log_file,
+        device_key_file=device_key_file,
+        server_ca_file=server_ca_file,
+        health_file=health_file,
         server_url=server_url,
         source=source,
         **values,

@@ -5,6 +5,8 @@
 #   bash scripts/test.sh -q tests/infra  # a part
 #
 # GUI tests start their own Xvfb when there is no $DISPLAY (tests/conftest.py).
+# The practice server's tests also run on PostgreSQL when one can be started
+# (scripts/postgres.sh, as root) or PRACTICE_TEST_POSTGRES_URL is set; else SQLite only.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,6 +14,14 @@ VENV="${KIOSK_VENV:-$REPO/.venv}"
 
 bash "$REPO/scripts/setup.sh"
 cd "$REPO"
+
+if [[ -z "${PRACTICE_TEST_POSTGRES_URL:-}" ]]; then
+    if pg_env="$(bash "$REPO/scripts/postgres.sh")"; then
+        eval "$pg_env"
+    else
+        echo "[test] no PostgreSQL: the practice server's tests run on SQLite only" >&2
+    fi
+fi
 
 rc=0
 "$VENV/bin/python" -m pytest "$@" || rc=$?

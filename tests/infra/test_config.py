@@ -115,6 +115,11 @@ staff_pin_hash = "{pin_hash}"
 max_identify_attempts = 3
 cooldown_seconds = 300
 minutes_per_visit = 20
+device_id = "dev-1"
+site_id = "site-1"
+device_key_file = "/etc/ck/device.key"
+sync_interval_seconds = 5
+retention_days = 0
 """,
     )
     cfg = load_config(path, env)
@@ -135,6 +140,13 @@ minutes_per_visit = 20
         cooldown_seconds=300,
         minutes_per_visit=20,
         log_level="DEBUG",
+        device_id="dev-1",
+        site_id="site-1",
+        device_key_file=Path("/etc/ck/device.key"),
+        server_ca_file=Path(env["HOME"]) / "keys" / "practice-ca.pem",  # next to key_file
+        health_file=tmp_path / "data" / "sync-health.json",
+        sync_interval_seconds=5,
+        retention_days=0,
     )
     assert cfg.demo is False
     assert cfg.source == path

@@ -1,0 +1,1 @@
+"""What the kiosk's sync agent and the practice server must agree on (no Kivy, no web framework)."""
