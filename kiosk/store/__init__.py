@@ -23,6 +23,7 @@ from .records import (
     CheckInResult,
     ClinicianRecord,
     Contact,
+    DeadLetter,
     KioskStatus,
     PatientRecord,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "CheckInResult",
     "ClinicianRecord",
     "Contact",
+    "DeadLetter",
     "KioskStatus",
     "OutboxEvent",
     "PatientRecord",

@@ -136,6 +136,21 @@ class OutboxEvent(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class DeadLetter(Base):
+    """An event the server rejected: one row per dead outbox event, for staff to see.
+
+    The outbox row itself stays (state "dead", payload still encrypted): nothing the
+    patient confirmed is ever dropped. This table holds no payload, only why.
+    """
+
+    __tablename__ = "dead_letters"
+
+    event_id: Mapped[str] = mapped_column(ForeignKey("outbox_events.id"), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)  # the server's reason; never PHI
+    dead_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class AuditEntry(Base):
     """Append-only (database triggers refuse UPDATE and DELETE); see audit.py."""
 

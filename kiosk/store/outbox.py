@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from . import models as m
 from .cipher import FieldCipher
+from .records import DeadLetter
 
 PENDING = "pending"
 SENT = "sent"
@@ -128,13 +129,50 @@ def mark_failed(session: Session, ids: Iterable[str], error: str) -> int:
     return result.rowcount
 
 
-def mark_dead(session: Session, event_id: str, reason: str) -> bool:
+def mark_dead(session: Session, event_id: str, reason: str, now: datetime) -> bool:
+    """Pending -> dead plus its dead letter, in the caller's transaction (both or neither).
+    The row keeps its encrypted payload: a rejected event is set aside, never dropped."""
+    reason = reason[:MAX_ERROR_CHARS]
     result = session.execute(
         update(m.OutboxEvent)
         .where(m.OutboxEvent.id == event_id, m.OutboxEvent.state == PENDING)
-        .values(state=DEAD, attempts=m.OutboxEvent.attempts + 1, last_error=reason[:MAX_ERROR_CHARS])
+        .values(state=DEAD, attempts=m.OutboxEvent.attempts + 1, last_error=reason)
+        .returning(m.OutboxEvent.event_type)
     )
-    return result.rowcount == 1
+    event_type = result.scalar()
+    if event_type is None:  # unknown, already sent or already dead
+        return False
+    session.add(m.DeadLetter(event_id=event_id, event_type=event_type, reason=reason, dead_at=now))
+    return True
+
+
+def dead_letters(session: Session, limit: int) -> list[DeadLetter]:
+    """Newest first."""
+    d = m.DeadLetter
+    rows = session.execute(
+        select(d.event_id, d.event_type, d.reason, d.dead_at)
+        .order_by(d.dead_at.desc(), d.event_id)
+        .limit(limit)
+    )
+    return [DeadLetter(r.event_id, r.event_type, r.reason, r.dead_at) for r in rows]
+
+
+def dead_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(m.DeadLetter)) or 0
+
+
+def patients_with_unfinished_events(session: Session, cipher: FieldCipher) -> set[str]:
+    """Patient ids named by pending or dead events (the payload is encrypted, so it is
+    read here). Retention keeps these patients: their events are not settled yet."""
+    ids: set[str] = set()
+    payloads = session.scalars(
+        select(m.OutboxEvent.payload).where(m.OutboxEvent.state.in_((PENDING, DEAD)))
+    )
+    for blob in payloads:
+        patient_id = json.loads(cipher.decrypt(blob, PAYLOAD_AAD)).get("patient_id")
+        if isinstance(patient_id, str):
+            ids.add(patient_id)
+    return ids
 
 
 def pending_summary(session: Session) -> tuple[int, datetime | None]:

@@ -47,6 +47,17 @@ class KioskStatus:
     outbox_oldest: datetime | None
     last_sync: datetime | None
     schema_revision: str
+    dead_letters: int = 0  # events the server rejected; staff must look at them
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An event the server rejected. No payload: it may hold PHI and staff need the why."""
+
+    event_id: str
+    event_type: str
+    reason: str  # the server's reason, never PHI
+    dead_at: datetime  # UTC
 
 
 # Schedule data coming in (from the sync agent, the demo clinic or a benchmark).

@@ -7,6 +7,7 @@ outbox in the same transaction as the change, so neither exists without the othe
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from .records import (
     CheckInResult,
     ClinicianRecord,
     Contact,
+    DeadLetter,
     KioskStatus,
     PatientRecord,
 )
@@ -48,7 +50,11 @@ EVENT_CONTACT_CHANGED = "patient.contact_changed"
 
 MINUTES_PER_VISIT_SETTING = "checkin.minutes_per_visit"
 DEFAULT_MINUTES_PER_VISIT = 15
-LAST_SYNC_SETTING = "sync.last_sync"  # ISO 8601 UTC; mark_sent keeps it current
+LAST_SYNC_SETTING = "sync.last_sync"  # ISO 8601 UTC; mark_sent and record_sync keep it current
+SCHEDULE_CURSOR_SETTING = "sync.schedule_cursor"  # the server's opaque cursor, saved with its page
+BUNDLE_SETTING = "bundle.{kind}"  # the bundle's JSON body as the server sent it
+BUNDLE_ETAG_SETTING = "bundle.{kind}.etag"
+BUNDLE_KINDS = ("config", "forms", "consents", "content")
 RESERVED_SETTING_PREFIX = "_store."  # the store's own bookkeeping, not settable
 _KEY_CHECK_SETTING = "_store.key_check"
 _KEY_CHECK_PLAIN = "clinic-kiosk key check v1"
@@ -308,9 +314,83 @@ class Store:
 
     def mark_dead(self, event_id: str, reason: str) -> bool:
         """Server rejected the event: keep it, out of the queue, for staff to see.
-        `reason` is the server's code/text and must not contain PHI."""
+
+        Moves the outbox row to "dead" (its encrypted payload stays) and writes its
+        dead letter in one transaction. False if the event is not pending (unknown,
+        sent, or dead already). `reason` is the server's code/text and must not contain PHI.
+        """
+        now = datetime.now(UTC)
         with self._write() as s:
-            return outbox.mark_dead(s, event_id, reason)
+            return outbox.mark_dead(s, event_id, reason, now)
+
+    def dead_letters(self, limit: int = 50) -> list[DeadLetter]:
+        """The events the server rejected, newest first (no payloads)."""
+        with self._read() as s:
+            return outbox.dead_letters(s, limit)
+
+    # -- sync bookkeeping ----------------------------------------------------------
+
+    def record_sync(self, now: datetime) -> None:
+        """A complete sync with the server ended at `now` (what status().last_sync shows)."""
+        now = _utc(now)
+        with self._write() as s:
+            s.merge(m.Setting(key=LAST_SYNC_SETTING, value=now.isoformat(), updated_at=now))
+
+    def schedule_cursor(self) -> str:
+        """Where the next schedule pull starts ("" before the first one)."""
+        return self.get_setting(SCHEDULE_CURSOR_SETTING, "") or ""
+
+    def bundle(self, kind: str) -> tuple[dict[str, Any], str] | None:
+        """The last bundle of `kind` saved from the server and its ETag, or None."""
+        self._check_kind(kind)
+        with self._read() as s:
+            body = s.get(m.Setting, BUNDLE_SETTING.format(kind=kind))
+            etag = s.get(m.Setting, BUNDLE_ETAG_SETTING.format(kind=kind))
+        if body is None:
+            return None
+        try:
+            value = json.loads(body.value)
+        except ValueError:
+            log.warning("setting %s is not JSON; ignoring it", BUNDLE_SETTING.format(kind=kind))
+            return None
+        return value, etag.value if etag else ""
+
+    def bundle_etag(self, kind: str) -> str | None:
+        """The ETag to send as If-None-Match (None: nothing saved yet)."""
+        saved = self.bundle(kind)
+        return saved[1] or None if saved else None
+
+    def save_bundle(self, kind: str, body: dict[str, Any], etag: str) -> None:
+        """Keep a bundle from the server with its ETag, in one transaction.
+
+        For the config bundle, its minutes_per_visit also becomes the check-in
+        setting (same transaction, so the two never disagree after a crash).
+        """
+        self._check_kind(kind)
+        if not isinstance(body, dict):
+            raise TypeError("a bundle body is a JSON object")
+        if not isinstance(etag, str):
+            raise TypeError("etag is a str")
+        minutes = None
+        if kind == "config":
+            items = body.get("items")
+            value = items.get("minutes_per_visit") if isinstance(items, dict) else None
+            if value is not None:
+                if type(value) is not int or not 1 <= value <= 480:
+                    raise ValueError("config bundle: minutes_per_visit must be a whole number 1..480")
+                minutes = value
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        now = datetime.now(UTC)
+        with self._write() as s:
+            s.merge(m.Setting(key=BUNDLE_SETTING.format(kind=kind), value=text, updated_at=now))
+            s.merge(m.Setting(key=BUNDLE_ETAG_SETTING.format(kind=kind), value=etag, updated_at=now))
+            if minutes is not None:
+                s.merge(m.Setting(key=MINUTES_PER_VISIT_SETTING, value=str(minutes), updated_at=now))
+
+    @staticmethod
+    def _check_kind(kind: str) -> None:
+        if kind not in BUNDLE_KINDS:
+            raise ValueError(f"unknown bundle kind {kind!r}; known: {', '.join(BUNDLE_KINDS)}")
 
     # -- kiosk state ------------------------------------------------------------
 
@@ -322,6 +402,7 @@ class Store:
         )
         with self._read() as s:
             pending, oldest = outbox.pending_summary(s)
+            dead = outbox.dead_count(s)
             last = s.get(m.Setting, LAST_SYNC_SETTING)
         last_sync = None
         if last is not None:
@@ -335,6 +416,7 @@ class Store:
             outbox_oldest=oldest,
             last_sync=last_sync,
             schema_revision=current_revision(self._engine),
+            dead_letters=dead,
         )
 
     def audit(self, actor: str, action: str, detail: dict[str, Any]) -> None:
@@ -376,6 +458,32 @@ class Store:
         with self._write() as s:
             self._import(s, list(clinicians), list(patients), list(appointments))
 
+    def apply_schedule_page(
+        self,
+        clinicians: Iterable[ClinicianRecord],
+        patients: Iterable[PatientRecord],
+        appointments: Iterable[AppointmentRecord],
+        cursor: str,
+    ) -> None:
+        """One page of the server's schedule and the cursor after it, in ONE transaction:
+        a crash leaves either both or neither, never a cursor ahead of its data.
+
+        Same upsert rules as import_schedule (an incoming "booked" never undoes a
+        local arrival; "cancelled" is stored as is). Rows are encrypted before the
+        write lock is taken, so the kiosk app waits as little as possible.
+        """
+        if not isinstance(cursor, str):
+            raise TypeError("cursor is the server's opaque str")
+        rows = self._import_rows(list(clinicians), list(patients), list(appointments))
+        now = datetime.now(UTC)
+        with self._write() as s:
+            self._import_prepared(s, *rows)
+            s.merge(m.Setting(key=SCHEDULE_CURSOR_SETTING, value=cursor, updated_at=now))
+
+    def reset_schedule_cursor(self) -> None:
+        """Start the next pull from the beginning (the server said the cursor is bad)."""
+        self.set_setting(SCHEDULE_CURSOR_SETTING, "")
+
     def _import(
         self,
         s: Session,
@@ -383,18 +491,39 @@ class Store:
         patients: list[PatientRecord],
         appointments: list[AppointmentRecord],
     ) -> None:
+        self._import_prepared(s, *self._import_rows(clinicians, patients, appointments))
+
+    def _import_rows(
+        self,
+        clinicians: list[ClinicianRecord],
+        patients: list[PatientRecord],
+        appointments: list[AppointmentRecord],
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        """Encrypt and check the rows (no database needed)."""
         now = datetime.now(UTC)
-        if clinicians:
+        return (
+            [{"id": c.id, "display_name": c.display_name} for c in clinicians],
+            [self._patient_row(p, now) for p in patients],
+            [self._appointment_row(a) for a in appointments],
+        )
+
+    def _import_prepared(
+        self,
+        s: Session,
+        clinician_rows: list[dict[str, Any]],
+        patient_rows: list[dict[str, Any]],
+        appointment_rows: list[dict[str, Any]],
+    ) -> None:
+        if clinician_rows:
             stmt = sqlite_insert(m.Clinician)
             s.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[m.Clinician.id],
                     set_={"display_name": stmt.excluded.display_name},
                 ),
-                [{"id": c.id, "display_name": c.display_name} for c in clinicians],
+                clinician_rows,
             )
-        if patients:
-            rows = [self._patient_row(p, now) for p in patients]
+        if patient_rows:
             stmt = sqlite_insert(m.Patient)
             updated = (*m.PHI_COLUMNS, "identity_index", "updated_at")
             s.execute(
@@ -402,10 +531,9 @@ class Store:
                     index_elements=[m.Patient.id],
                     set_={c: stmt.excluded[c] for c in updated},
                 ),
-                rows,
+                patient_rows,
             )
-        if appointments:
-            rows = [self._appointment_row(a) for a in appointments]
+        if appointment_rows:
             stmt = sqlite_insert(m.Appointment)
             a = m.Appointment
             # (no IN here: expanding parameters do not work with executemany)
@@ -414,7 +542,7 @@ class Store:
             set_ = {c: stmt.excluded[c] for c in ("patient_id", "clinician_id", "start", "day", "visit_type")}
             set_["status"] = case((keep_local, a.status), else_=stmt.excluded.status)
             try:
-                s.execute(stmt.on_conflict_do_update(index_elements=[a.id], set_=set_), rows)
+                s.execute(stmt.on_conflict_do_update(index_elements=[a.id], set_=set_), appointment_rows)
             except IntegrityError:
                 raise StoreError("schedule refers to an unknown patient or clinician id") from None
 
@@ -454,14 +582,20 @@ class Store:
 
     def purge_before(self, day: date) -> int:
         """Retention: drop appointments before `day`, patients left with none,
-        and sent events older than `day`. Returns the number of patients removed."""
+        and sent events older than `day`. Returns the number of patients removed.
+
+        Pending and dead events are never deleted (not delivered, or waiting for
+        staff), and a patient one of them names is kept with them.
+        """
         cutoff = datetime.combine(day, time(), tzinfo=UTC)
         a, p, o = m.Appointment, m.Patient, m.OutboxEvent
         no_sync = {"synchronize_session": False}  # nothing is loaded in this session
         with self._write() as s:
+            keep = outbox.patients_with_unfinished_events(s, self._cipher)
             s.execute(delete(a).where(a.day < day), execution_options=no_sync)
             gone = s.execute(
-                delete(p).where(~exists().where(a.patient_id == p.id)), execution_options=no_sync
+                delete(p).where(~exists().where(a.patient_id == p.id), p.id.not_in(keep)),
+                execution_options=no_sync,
             )
             s.execute(
                 delete(o).where(o.state == outbox.SENT, o.created_at < cutoff),

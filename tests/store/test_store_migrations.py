@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from kiosk.store import open_store
 from kiosk.store.database import (
     DB_FILENAME,
+    HEAD_REVISION,
     MIGRATIONS_DIR,
     alembic_config,
     make_engine,
@@ -50,12 +51,12 @@ def test_the_comparison_would_notice_a_drift(tmp_path):
 
 def test_single_head_and_scripts_found_through_the_package(tmp_path, monkeypatch):
     scripts = ScriptDirectory.from_config(alembic_config())
-    assert scripts.get_heads() == ["0001"]
+    assert scripts.get_heads() == [HEAD_REVISION]
     assert MIGRATIONS_DIR.is_absolute()
     # The working directory has nothing to do with finding the scripts.
     monkeypatch.chdir(tmp_path)
     s = open_store(tmp_path / "data", tmp_path / "k" / "key")
-    assert s.status().schema_revision == "0001"
+    assert s.status().schema_revision == HEAD_REVISION
     s.close()
 
 
