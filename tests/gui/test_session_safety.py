@@ -207,3 +207,38 @@ def test_kiosk_window_rules():
     assert Config.get("graphics", "borderless") == "1"
     assert Config.options("input") == ["mouse"]
     assert "disable_multitouch" in Config.get("input", "mouse")
+
+
+def test_staff_mode_shows_sync_health_and_refused_events(app, shot, tmp_path):
+    """What the sync agent last wrote, and every event the server refused, with its reason."""
+    import dataclasses
+
+    from kiosk.sync_health import OFFLINE, SyncHealth, write_health
+
+    demo_config = app.kiosk_config
+    health_file = tmp_path / "sync-health.json"
+    write_health(
+        health_file,
+        SyncHealth(state=OFFLINE, backlog=3, last_error="connection refused by 127.0.0.1:9"),
+    )
+    refused = app.store.record_event("visit.ended", {"reason": "done"}, None, app.clock())
+    assert app.store.mark_dead(refused, "unknown event type 'visit.ended'")
+    try:
+        app.kiosk_config = dataclasses.replace(
+            demo_config, server_url="https://practice.example.org", health_file=health_file
+        )
+        app.open_staff()
+        ui.pump(3)
+        ui.type_keys(app, "2468")
+        ui.tap(app, "sign_in")
+        assert app.manager.current == "staff"
+        ui.pump(2)
+        shot("staff-status-offline-refused-event")
+        on_screen = " ".join(ui.texts(app))
+        assert "offline" in on_screen
+        assert "connection refused by 127.0.0.1:9" in on_screen
+        assert "Events the server refused" in on_screen
+        assert "unknown event type 'visit.ended'" in on_screen
+        ui.tap(app, "leave_staff")
+    finally:
+        app.kiosk_config = demo_config
