@@ -1,0 +1,41 @@
+"""Server audit entries: refused requests, enrolments, IT actions. Never a request body."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from .models import AuditEntry
+
+log = logging.getLogger(__name__)
+
+
+def record(
+    db: Session,
+    action: str,
+    now: datetime,
+    *,
+    code: str | None = None,
+    device_id: str | None = None,
+    site_id: str | None = None,
+    path: str | None = None,
+    client_address: str | None = None,
+) -> None:
+    """Add an audit row to `db`'s transaction (the caller commits) and log the same ids."""
+    entry = AuditEntry(
+        at=now,
+        action=action[:64],
+        code=code[:64] if code else None,
+        device_id=device_id[:64] if device_id else None,
+        site_id=site_id,
+        path=path[:200] if path else None,
+        client_address=client_address[:100] if client_address else None,
+    )
+    db.add(entry)
+    log.info(
+        "audit." + action,
+        extra={"fields": {"code": code, "device_id": entry.device_id, "site_id": site_id,
+                          "path": entry.path, "client": entry.client_address}},
+    )

@@ -1,0 +1,75 @@
+"""The demo practice: two sites and a synthetic schedule, loaded into an empty database.
+
+Only when the server runs on its default SQLite database (`serve` without --database).
+The first site gets exactly the kiosk's demo clinic (kiosk.store.demo_clinic), so a
+demo kiosk and the demo server share patients and appointment ids; the second site
+gets two more clinicians seeing some of the same synthetic patients. No real person
+is in here. Loaded once: delete the database file for a fresh week of demo data.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.store.demo_clinic import DAYS, build_demo_schedule
+
+from . import admin, schedule
+from .models import Appointment, Clinician, Patient, Site
+
+log = logging.getLogger(__name__)
+
+FAMILY = ("Demo Family Clinic", "America/Chicago")
+RIVERSIDE = ("Demo Riverside Clinic", "America/Chicago")
+RIVERSIDE_CLINICIANS = ("Dr. Priya Natarajan", "Dr. Tomás Rivera")
+SEED = 20251123
+
+
+def load_demo_practice(sessions: sessionmaker[Session], now: datetime) -> bool:
+    """Load the demo into an empty database; False (and nothing done) when it has sites."""
+    with sessions.begin() as db:
+        if db.scalar(select(func.count()).select_from(Site)):
+            return False
+        family = admin.create_site(db, *FAMILY)
+        riverside = admin.create_site(db, *RIVERSIDE)
+        today = schedule.local_today(family.timezone, now)
+        clinicians, patients, appointments = build_demo_schedule(today)
+        rng = random.Random(SEED)
+        extra = [{"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "display_name": n}
+                 for n in RIVERSIDE_CLINICIANS]
+        db.execute(insert(Clinician), [{"id": c.id, "display_name": c.display_name} for c in clinicians] + extra)
+        db.execute(insert(Patient), [
+            {"id": p.id, "first_name": p.first_name, "last_name": p.last_name, "birth_date": p.birth_date,
+             "phone": p.phone, "email": p.email, "street": p.street, "city": p.city, "state": p.state,
+             "postal_code": p.postal_code, "updated_at": now}
+            for p in patients
+        ])
+        stamp = schedule.stamp_new(db)
+        rows = [
+            {"id": a.id, "site_id": family.id, "patient_id": a.patient_id, "clinician_id": a.clinician_id,
+             "start": a.start, "day": a.start.date(), "visit_type": a.visit_type, "status": a.status,
+             **stamp}
+            for a in appointments
+        ]
+        # Riverside: mornings only, patients from the random pool (not the planted demo ones).
+        pool = [p.id for p in patients[len(patients) // 2:]]
+        for offset in range(DAYS):
+            day = today + timedelta(days=offset)
+            for clinician in extra:
+                for minutes in range(9 * 60, 12 * 60, 30):
+                    if rng.random() < 0.6:
+                        rows.append({
+                            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                            "site_id": riverside.id, "patient_id": rng.choice(pool),
+                            "clinician_id": clinician["id"],
+                            "start": datetime.combine(day, time(minutes // 60, minutes % 60)),
+                            "day": day, "visit_type": "follow_up", "status": "booked", **stamp,
+                        })
+        db.execute(insert(Appointment), rows)
+    log.info("demo.loaded", extra={"fields": {"sites": 2, "appointments": len(rows), "today": today.isoformat()}})
+    return True

@@ -1,0 +1,155 @@
+"""The event types the server knows: payload shape (pydantic) and what applying does.
+
+Checks that read the database (does the appointment exist at the kiosk's site?) are
+in `check`, run before the event is stored; `apply` makes the change, after the event
+row is stored, in the same transaction. A Rejection's reason is shown to staff (the
+kiosk's dead-letter list) and stored: ids and field names only, never PHI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from . import schedule
+from .models import Appointment, Patient
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+Id = Field(pattern=UUID_PATTERN)
+
+
+class Rejection(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ApplyContext:
+    device_id: str
+    site_id: str
+    now: datetime  # the server's clock
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- appointment.arrived ----------------------------------------------------------------
+
+
+class Arrived(_Payload):
+    appointment_id: str = Id
+    patient_id: str = Id
+    clinician_id: str = Id
+    arrived_at: AwareDatetime
+
+
+def _check_arrived(db: Session, ctx: ApplyContext, p: Arrived) -> None:
+    appt = db.get(Appointment, p.appointment_id.lower())
+    # Another site's appointment gets the same answer as a missing one: a kiosk learns
+    # nothing about other sites.
+    if appt is None or appt.site_id != ctx.site_id:
+        raise Rejection(f"no appointment {p.appointment_id} at this kiosk's site")
+    if appt.patient_id != p.patient_id.lower():
+        raise Rejection(f"appointment {p.appointment_id} is not for patient {p.patient_id}")
+    if appt.status == "cancelled":
+        raise Rejection(f"appointment {p.appointment_id} was cancelled by the practice")
+
+
+def _apply_arrived(db: Session, ctx: ApplyContext, p: Arrived) -> None:
+    # Only booked -> arrived; arrived or seen stay as they are (the event is still stored).
+    schedule.touch(
+        db,
+        (Appointment.id == p.appointment_id.lower()) & (Appointment.status == "booked"),
+        {"status": "arrived", "arrived_at": p.arrived_at},
+    )
+
+
+# -- patient.contact_changed -------------------------------------------------------------
+
+
+class ContactChanges(_Payload):
+    phone: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=254)
+    street: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+    state: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    first_name: str | None = Field(default=None, min_length=1, max_length=200)
+    last_name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ContactChanged(_Payload):
+    patient_id: str = Id
+    changes: ContactChanges
+
+
+def _check_contact(db: Session, ctx: ApplyContext, p: ContactChanged) -> None:
+    patient_id = p.patient_id.lower()
+    # A kiosk may only change patients its site has appointments for (the ones it knows).
+    known = db.scalar(select(exists().where(
+        Appointment.patient_id == patient_id, Appointment.site_id == ctx.site_id)))
+    if not known or db.get(Patient, patient_id) is None:
+        raise Rejection(f"no patient {p.patient_id} at this kiosk's site")
+    if not p.changes.model_fields_set:
+        raise Rejection("changes is empty")
+    for field in sorted(p.changes.model_fields_set):
+        if getattr(p.changes, field) is None:
+            raise Rejection(f"changes.{field} must be a string, not null")
+
+
+def _apply_contact(db: Session, ctx: ApplyContext, p: ContactChanged) -> None:
+    patient = db.get(Patient, p.patient_id.lower())
+    assert patient is not None  # checked just before, in the same transaction
+    for field in p.changes.model_fields_set:
+        setattr(patient, field, getattr(p.changes, field))
+    patient.updated_at = ctx.now
+    db.flush()
+    # Other kiosks learn about it through the schedule pull.
+    schedule.touch_patient(db, patient.id, ctx.now.date())
+
+
+# -- registry ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    payload: type[BaseModel] | None  # None: any JSON object, stored for analytics
+    check: Callable[[Session, ApplyContext, Any], None] | None = None
+    apply: Callable[[Session, ApplyContext, Any], None] | None = None
+
+
+def _registry(*types: EventType) -> dict[str, EventType]:
+    return {t.name: t for t in types}
+
+
+REGISTRY: dict[str, EventType] = _registry(
+    EventType("appointment.arrived", Arrived, _check_arrived, _apply_arrived),
+    EventType("patient.contact_changed", ContactChanged, _check_contact, _apply_contact),
+    EventType("identify.failed", None),
+    EventType("identify.cooldown", None),
+    EventType("visit.ended", None),
+    EventType("visit.step_timing", None),
+)
+
+
+def parse_payload(event_type: EventType, payload: dict[str, Any]) -> Any:
+    """The payload as the type's model, or Rejection naming the fields that are wrong."""
+    if event_type.payload is None:
+        return payload
+    try:
+        return event_type.payload.model_validate(payload)
+    except ValidationError as e:
+        problems = [
+            f"{'.'.join(str(x) for x in err['loc']) or 'payload'}: {err['msg']}"
+            for err in e.errors(include_url=False, include_input=False, include_context=False)
+        ]
+        raise Rejection("payload: " + "; ".join(problems[:5])[:500]) from None

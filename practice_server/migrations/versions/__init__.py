@@ -1,0 +1,1 @@
+"""Alembic revisions, written by hand to match practice_server/models.py."""
