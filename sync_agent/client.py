@@ -119,6 +119,10 @@ class SyncClient:
         """Our best idea of the server's clock: what requests are signed with."""
         return self._clock() + self.skew
 
+    def close(self) -> None:
+        """Close pooled connections (a server shutting down waits for open ones)."""
+        self._session.close()
+
     # -- one request ---------------------------------------------------------------------
 
     def _call(

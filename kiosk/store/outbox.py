@@ -82,9 +82,13 @@ def add_event(
 
 
 def pending(session: Session, cipher: FieldCipher, limit: int) -> list[OutboxEvent]:
-    """Oldest first; rowid breaks ties so events keep the order they were written."""
-    rows = session.scalars(
-        select(m.OutboxEvent)
+    """Oldest first; rowid breaks ties so events keep the order they were written.
+
+    Selects columns, not ORM objects: the agent reads the backlog in batches of
+    hundreds, and building ORM instances was most of the kiosk's share of a drain."""
+    o = m.OutboxEvent
+    rows = session.execute(
+        select(o.id, o.event_type, o.payload, o.session_id, o.created_at, o.state, o.attempts, o.last_error)
         .where(m.OutboxEvent.state == PENDING)
         .order_by(m.OutboxEvent.created_at, literal_column("outbox_events.rowid"))
         .limit(limit)
