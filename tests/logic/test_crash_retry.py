@@ -28,6 +28,7 @@ from kiosk.steps import default_steps
 from kiosk.store import outbox as store_outbox
 from kiosk.store.demo_clinic import DEMO_PATIENTS
 from logic_helpers import MARIA_BORN, TODAY, events, identify
+from tests.store.store_helpers import add_trigger, drop_trigger
 
 REVIEW = "review_contact"
 
@@ -45,23 +46,6 @@ def crashing(message: str):
     return crash
 
 
-def add_trigger(data_dir, name: str, when: str) -> None:
-    """A trigger that makes one kind of statement fail, like a failing disk would."""
-    conn = sqlite3.connect(data_dir / "kiosk.db")
-    try:
-        conn.execute(f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END")
-        conn.commit()
-    finally:
-        conn.close()
-
-
-def drop_trigger(data_dir, name: str) -> None:
-    conn = sqlite3.connect(data_dir / "kiosk.db")
-    try:
-        conn.execute(f"DROP TRIGGER {name}")
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def maria_status(store) -> str:

@@ -48,3 +48,22 @@ def raw(data_dir, sql: str, *args):
         return conn.execute(sql, args).fetchall()
     finally:
         conn.close()
+
+
+def add_trigger(data_dir, name: str, when: str) -> None:
+    """A trigger that makes one kind of statement fail, like a failing disk would."""
+    conn = sqlite3.connect(data_dir / "kiosk.db")
+    try:
+        conn.execute(f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END")
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def drop_trigger(data_dir, name: str) -> None:
+    conn = sqlite3.connect(data_dir / "kiosk.db")
+    try:
+        conn.execute(f"DROP TRIGGER {name}")
+        conn.commit()
+    finally:
+        conn.close()

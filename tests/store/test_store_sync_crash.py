@@ -16,27 +16,11 @@ import pytest
 from sqlalchemy.exc import DatabaseError
 
 from kiosk.store import AppointmentRecord, ClinicianRecord, PatientRecord, StoreError, open_store
-from store_helpers import NOW, TODAY, new_id, raw
+from store_helpers import NOW, TODAY, add_trigger, drop_trigger, new_id, raw
 
 KILLS = 8
 
 
-def add_trigger(data_dir, name: str, when: str) -> None:
-    conn = sqlite3.connect(data_dir / "kiosk.db")
-    try:
-        conn.execute(f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END")
-        conn.commit()
-    finally:
-        conn.close()
-
-
-def drop_trigger(data_dir, name: str) -> None:
-    conn = sqlite3.connect(data_dir / "kiosk.db")
-    try:
-        conn.execute(f"DROP TRIGGER {name}")
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def one_page(i: int, clinician_id: str, patient_id: str, appointment_id: str):
