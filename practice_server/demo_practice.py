@@ -1,10 +1,11 @@
 """The demo practice: two sites and a synthetic schedule, loaded into an empty database.
 
 Only when the server runs on its default SQLite database (`serve` without --database).
+Rolled forward to the current week when it has run out (same ids, new days).
 The first site gets exactly the kiosk's demo clinic (kiosk.store.demo_clinic), so a
 demo kiosk and the demo server share patients and appointment ids; the second site
 gets two more clinicians seeing some of the same synthetic patients. No real person
-is in here. Loaded once: delete the database file for a fresh week of demo data.
+is in here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import random
 import uuid
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.store.demo_clinic import DAYS, build_demo_schedule
@@ -31,45 +32,79 @@ SEED = 20251123
 
 
 def load_demo_practice(sessions: sessionmaker[Session], now: datetime) -> bool:
-    """Load the demo into an empty database; False (and nothing done) when it has sites."""
+    """Load the demo into an empty database, or roll an existing demo's week forward
+    when its schedule has run out (a demo server started again a week later should
+    still have patients today). False (and nothing done) otherwise."""
     with sessions.begin() as db:
         if db.scalar(select(func.count()).select_from(Site)):
-            return False
+            return _roll_forward(db, now)
         family = admin.create_site(db, *FAMILY)
         riverside = admin.create_site(db, *RIVERSIDE)
         today = schedule.local_today(family.timezone, now)
-        clinicians, patients, appointments = build_demo_schedule(today)
-        rng = random.Random(SEED)
-        extra = [{"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "display_name": n}
-                 for n in RIVERSIDE_CLINICIANS]
-        db.execute(insert(Clinician), [{"id": c.id, "display_name": c.display_name} for c in clinicians] + extra)
+        clinicians, patients, _ = build_demo_schedule(today)
+        db.execute(insert(Clinician), [{"id": c.id, "display_name": c.display_name} for c in clinicians]
+                   + _riverside_clinicians())
         db.execute(insert(Patient), [
             {"id": p.id, "first_name": p.first_name, "last_name": p.last_name, "birth_date": p.birth_date,
              "phone": p.phone, "email": p.email, "street": p.street, "city": p.city, "state": p.state,
              "postal_code": p.postal_code, "updated_at": now}
             for p in patients
         ])
-        stamp = schedule.stamp_new(db)
-        rows = [
-            {"id": a.id, "site_id": family.id, "patient_id": a.patient_id, "clinician_id": a.clinician_id,
-             "start": a.start, "day": a.start.date(), "visit_type": a.visit_type, "status": a.status,
-             **stamp}
-            for a in appointments
-        ]
-        # Riverside: mornings only, patients from the random pool (not the planted demo ones).
-        pool = [p.id for p in patients[len(patients) // 2:]]
-        for offset in range(DAYS):
-            day = today + timedelta(days=offset)
-            for clinician in extra:
-                for minutes in range(9 * 60, 12 * 60, 30):
-                    if rng.random() < 0.6:
-                        rows.append({
-                            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                            "site_id": riverside.id, "patient_id": rng.choice(pool),
-                            "clinician_id": clinician["id"],
-                            "start": datetime.combine(day, time(minutes // 60, minutes % 60)),
-                            "day": day, "visit_type": "follow_up", "status": "booked", **stamp,
-                        })
-        db.execute(insert(Appointment), rows)
-    log.info("demo.loaded", extra={"fields": {"sites": 2, "appointments": len(rows), "today": today.isoformat()}})
+        count = _insert_week(db, family.id, riverside.id, today)
+    log.info("demo.loaded", extra={"fields": {"sites": 2, "appointments": count, "today": today.isoformat()}})
     return True
+
+
+def _roll_forward(db: Session, now: datetime) -> bool:
+    family, riverside = admin.find_site(db, FAMILY[0]), admin.find_site(db, RIVERSIDE[0])
+    if family is None or riverside is None:
+        return False  # not the demo practice: never touch a real schedule
+    today = schedule.local_today(family.timezone, now)
+    last_day = db.scalar(select(func.max(Appointment.day)).where(Appointment.site_id == family.id))
+    if last_day is not None and last_day >= today:
+        return False
+    # Same ids every week (the generator is seeded): kiosks move their rows to the new days.
+    db.execute(delete(Appointment).where(Appointment.site_id.in_((family.id, riverside.id))))
+    count = _insert_week(db, family.id, riverside.id, today)
+    log.info("demo.rolled_forward", extra={"fields": {"appointments": count, "today": today.isoformat()}})
+    return True
+
+
+def _riverside_clinicians() -> list[dict[str, str]]:
+    rng = random.Random(SEED)
+    return [{"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "display_name": n}
+            for n in RIVERSIDE_CLINICIANS]
+
+
+def _insert_week(db: Session, family_id: str, riverside_id: str, today) -> int:
+    """Appointments for today and the next days at both demo sites."""
+    _, patients, appointments = build_demo_schedule(today)
+    rng = random.Random(SEED)
+    extra = _riverside_clinicians()
+    for _ in extra:
+        rng.getrandbits(128)  # the same draws as the clinician ids: appointment ids stay stable
+    stamp = schedule.stamp_new(db)
+    rows = [
+        {"id": a.id, "site_id": family_id, "patient_id": a.patient_id, "clinician_id": a.clinician_id,
+         "start": a.start, "day": a.start.date(), "visit_type": a.visit_type, "status": a.status,
+         **stamp}
+        for a in appointments
+    ]
+    # Riverside: mornings only, patients from the random pool (not the planted demo ones).
+    pool = [p.id for p in patients[len(patients) // 2:]]
+    for offset in range(DAYS):
+        day = today + timedelta(days=offset)
+        for clinician in extra:
+            for minutes in range(9 * 60, 12 * 60, 30):
+                if rng.random() < 0.6:
+                    rows.append({
+                        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                        "site_id": riverside_id, "patient_id": rng.choice(pool),
+                        "clinician_id": clinician["id"],
+                        "start": datetime.combine(day, time(minutes // 60, minutes % 60)),
+                        "day": day, "visit_type": "follow_up", "status": "booked", **stamp,
+                    })
+    db.execute(insert(Appointment), rows)
+    return len(rows)
+
+

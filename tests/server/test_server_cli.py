@@ -94,6 +94,36 @@ def test_demo_practice_shares_the_kiosk_demo_and_loads_once(tmp_path):
     engine.dispose()
 
 
+def test_demo_week_rolls_forward_when_it_has_run_out(tmp_path):
+    """A demo server started again next week still has patients today (same ids, so
+    kiosks move their rows), and a real practice's schedule is never touched."""
+    engine, sessions = open_database(f"sqlite:///{tmp_path / 'demo.db'}")
+    now = datetime.now(UTC)
+    assert load_demo_practice(sessions, now) is True
+
+    def schedule_rows():
+        with sessions() as db:
+            return {a.id: (a.day, a.status) for a in db.scalars(select(Appointment))}
+
+    before = schedule_rows()
+    assert load_demo_practice(sessions, now + timedelta(days=3)) is False  # still covers that day
+    later = now + timedelta(days=9)
+    assert load_demo_practice(sessions, later) is True
+    after = schedule_rows()
+    assert after.keys() == before.keys()
+    today = schedule.local_today(FAMILY[1], later)
+    assert min(day for day, _ in after.values()) == today
+    assert {status for _, status in after.values()} == {"booked"}
+    assert load_demo_practice(sessions, later) is False
+    engine.dispose()
+
+    real_engine, real_sessions = open_database(f"sqlite:///{tmp_path / 'real.db'}")
+    with real_sessions.begin() as db:
+        admin.create_site(db, "Northside Clinic", "America/Chicago")
+    assert load_demo_practice(real_sessions, later) is False
+    real_engine.dispose()
+
+
 def test_health(server):
     r = server.client.get("/api/v1/health")
     assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["database"] == "ok"
