@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from . import __version__, bundles, enrolment, events, heartbeat, logs, schedule
+from . import __version__, auth, bundles, enrolment, events, heartbeat, logs, schedule
 from .auth import Caller, authenticated
 from .context import ServerContext, client_address, get_context, utc_now
 from .db import open_database, reader_sessions
@@ -224,12 +224,33 @@ def create_app(settings: ServerSettings, *, clock: Callable[[], datetime] | None
 
     @app.post(f"{API}/events", response_model=events.EventResults,
               openapi_extra=_json_body(events.EventBatch), responses=error_responses(*BODY_REFUSALS))
-    def post_events(caller: Caller = Depends(authenticated),
+    def post_events(request: Request, caller: Caller = Depends(auth.verified),
                     ctx: ServerContext = Depends(get_context)) -> Any:
-        batch = _parse(events.EventBatch, caller.body)
-        with ctx.write.begin() as db:
-            results = events.push(db, caller, batch, ctx.clock())
-        return events.EventResults(results=results)
+        # One write transaction: the nonce first (a replay is refused before the body is
+        # parsed), then the batch. A batch that does not parse still commits the nonce; a
+        # transaction that fails is rolled back and the nonce spent on its own.
+        now = ctx.clock()
+        refused: RequestValidationError | None = None
+        try:
+            with ctx.write.begin() as db:
+                spent = auth.spend_nonce(db, caller, now)
+                if spent:
+                    try:
+                        batch = _parse(events.EventBatch, caller.body)
+                    except RequestValidationError as e:
+                        refused = e
+                    else:
+                        results = events.push(db, caller, batch, ctx.clock())
+        except Exception:
+            auth.spend_nonce_alone(ctx, caller)
+            raise
+        if not spent:
+            auth.refuse_replayed(ctx, request, caller, now)
+        if refused is not None:
+            raise refused
+        # Serialised here, once: returning the model would have FastAPI validate all of
+        # it again against response_model (which still describes the answer in OpenAPI).
+        return Response(events.results_json(results), media_type="application/json")
 
     @app.post(f"{API}/heartbeat", response_model=ServerTime,
               openapi_extra=_json_body(heartbeat.Heartbeat), responses=error_responses(*BODY_REFUSALS))

@@ -17,14 +17,15 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import insert, select
+from sqlalchemy import case, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import schedule
 from .auth import Caller
 from .bundles import canonical_json
 from .event_types import REGISTRY, UUID_PATTERN, ApplyContext, Rejection, parse_payload
-from .models import Event
+from .models import Appointment, Event
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,18 @@ class EventResult(BaseModel):
 
 class EventResults(BaseModel):
     results: list[EventResult]
+
+
+def results_json(results: list[EventResult]) -> bytes:
+    """The 200 answer's body (the results are built here, so nothing to validate again)."""
+    return EventResults.model_construct(results=results).model_dump_json().encode()
+
+
+ARRIVED = "appointment.arrived"
+# The stock arrival type: its effect is applied for a run of arrivals at once (one
+# change_seq, one UPDATE) by _apply_arrivals. Any other apply (tests swap the type in
+# REGISTRY) runs one event at a time.
+_STOCK_ARRIVED = REGISTRY[ARRIVED]
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,9 @@ def _push_bulk(db: Session, ctx: ApplyContext, batch: list[EventIn]) -> list[Eve
             )
         )
     } if keys else {}
+    # The arrivals' appointments in one query: their checks then find them in the
+    # session (db.get) instead of one SELECT each. Kept referenced for the batch.
+    appointments = _load_appointments(db, batch)  # noqa: F841 (held: the session maps them weakly)
     results: list[EventResult] = []
     rows: list[dict[str, Any]] = []
     effects: list[tuple[EventIn, Any]] = []
@@ -162,9 +178,48 @@ def _push_bulk(db: Session, ctx: ApplyContext, batch: list[EventIn]) -> list[Eve
     if rows:
         # Core executemany on the table: the ORM's bulk-insert path costs more than the insert.
         db.execute(insert(Event.__table__), rows)  # the primary key refuses a racing duplicate
-    for ev, parsed in effects:  # in batch order, after the rows: same as one by one
-        REGISTRY[ev.type].apply(db, ctx, parsed)
+    # In batch order, after the rows: same as one by one. A run of stock arrivals is
+    # applied at once (same outcome: booked -> arrived, the first arrival's time wins).
+    arrivals: list[Any] = []
+    for ev, parsed in effects:
+        event_type = REGISTRY[ev.type]
+        if event_type is _STOCK_ARRIVED:
+            arrivals.append(parsed)
+            continue
+        _apply_arrivals(db, arrivals)
+        arrivals = []
+        event_type.apply(db, ctx, parsed)
+    _apply_arrivals(db, arrivals)
     return results
+
+
+def _apply_arrivals(db: Session, arrivals: list[Any]) -> None:
+    """event_types' arrival effect (booked -> arrived, arrived_at from the kiosk; any
+    other status unchanged) for several arrivals, in one schedule.touch."""
+    if not arrivals:
+        return
+    first: dict[str, datetime] = {}
+    for p in arrivals:  # one appointment twice: the first arrival changes it, as one by one
+        first.setdefault(p.appointment_id.lower(), p.arrived_at)
+    stored_as = Appointment.__table__.c.arrived_at.type  # aware -> UTC, as the column does
+    arrived_at = case({i: literal(at, stored_as) for i, at in first.items()}, value=Appointment.id)
+    schedule.touch(
+        db,
+        Appointment.id.in_(list(first)) & (Appointment.status == "booked"),
+        {"status": "arrived", "arrived_at": arrived_at},
+    )
+
+
+def _load_appointments(db: Session, batch: list[EventIn]) -> list[Appointment]:
+    ids = {
+        ev.payload["appointment_id"].lower()
+        for ev in batch
+        if ev.type == ARRIVED and isinstance(ev.payload.get("appointment_id"), str)
+        and _UUID.match(ev.payload["appointment_id"])
+    }
+    if not ids:
+        return []
+    return list(db.scalars(select(Appointment).where(Appointment.id.in_(ids))))
 
 
 def _answer_from(stored: Any, sent_id: str) -> EventResult:

@@ -15,6 +15,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import metadata
@@ -146,24 +147,42 @@ class SyncAgent:
             raise StopRequested()
 
     def _push(self, report: SyncReport) -> None:
+        """Push the backlog in batches, oldest first, one request in flight at a time (a
+        change applied out of order could undo a newer one). While a batch is in flight
+        the next one is read, decrypted and encoded here; it goes out once the answer for
+        the one before is recorded. Nothing is marked before the server answered for it,
+        so a crash at any point leaves unanswered events pending (pushed again later)."""
+        batch = self.store.outbox_pending(self.config.sync_batch_size)
+        if not batch:
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as sender:
+            self._push_batches(report, batch, sender)
+
+    def _push_batches(self, report: SyncReport, batch: list, sender: ThreadPoolExecutor) -> None:
         batch_size = self.config.sync_batch_size
         tried: set[str] = set()
+        body: bytes | None = None
         while True:
             self._check_stop()
-            batch = self.store.outbox_pending(batch_size)
             if not batch or any(e.id in tried for e in batch):
                 return  # drained (or only events this round already answered for)
             ids = [e.id for e in batch]
+            if body is None:
+                body = self.client.events_body(batch)
+            in_flight = sender.submit(self.client.push_body, body, ids)
+            next_batch, next_body = self._prepare_next(batch_size, ids)
             try:
-                results = self.client.push_events(batch)
+                results = in_flight.result()
             except PermanentError as exc:
                 if exc.code == "too_large" and len(batch) > 1:
                     batch_size = max(1, len(batch) // 2)  # smaller batches fit the server's limit
+                    batch, body = self.store.outbox_pending(batch_size), None
                     continue
                 if exc.code == "too_large":
                     # One event bigger than the server takes: set it aside for staff, not drop it.
                     self.store.mark_dead(ids[0], "too large for the practice server (HTTP 413)")
                     report.rejected += 1
+                    batch, body = self.store.outbox_pending(batch_size), None
                     continue
                 self.store.mark_failed(ids, f"{exc.code}: {str(exc)[:200]}")
                 raise
@@ -182,6 +201,22 @@ class SyncAgent:
                     self.store.mark_dead(r.id, r.reason or "rejected")
                     report.rejected += 1
                     log.warning("sync.event_rejected", extra={"fields": {"event_id": r.id}})
+            # Every event of this batch is now sent or dead, so the batch read while it
+            # was in flight (all pending events but these) is what a read now would give.
+            if next_batch is None:
+                batch, body = self.store.outbox_pending(batch_size), None
+            else:
+                batch, body = next_batch, next_body
+
+    def _prepare_next(self, batch_size: int, in_flight: list[str]) -> tuple[list | None, bytes | None]:
+        """The batch after the one in flight, read and encoded ahead; (None, None) when
+        that failed (it is read again, the usual way, once the answer is recorded)."""
+        try:
+            batch = self.store.outbox_pending(batch_size, exclude=in_flight)
+            return batch, (self.client.events_body(batch) if batch else None)
+        except Exception as exc:  # noqa: BLE001 - only a head start; the next read reports it
+            log.debug("sync.prefetch_failed", extra={"fields": {"error": type(exc).__name__}})
+            return None, None
 
     def _pull(self, report: SyncReport) -> None:
         cursor = self.store.schedule_cursor()

@@ -46,6 +46,10 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _encode(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
 class SyncClient:
     def __init__(
         self,
@@ -81,6 +85,12 @@ class SyncClient:
     def push_events(self, events: Sequence[OutboxEvent]) -> list[EventResult]:
         """One batch. Results are checked against the batch (same ids, same order):
         a reply that does not answer every event raises TransientError."""
+        return self.push_body(self.events_body(events), [e.id for e in events])
+
+    @staticmethod
+    def events_body(events: Sequence[OutboxEvent]) -> bytes:
+        """The POST /events body for `events` (local work only: the agent prepares the
+        next batch while the previous one is in flight)."""
         body = {
             "events": [
                 {
@@ -93,8 +103,12 @@ class SyncClient:
                 for e in events
             ]
         }
-        resp = self._call("POST", "/events", body=body)
-        return replies.event_results(self._json(resp), [e.id for e in events])
+        return _encode(body)
+
+    def push_body(self, body: bytes, ids: Sequence[str]) -> list[EventResult]:
+        """Send a body made by events_body; `ids` are its events' ids, in order."""
+        resp = self._call("POST", "/events", data=body)
+        return replies.event_results(self._json(resp), list(ids))
 
     def pull_schedule(self, cursor: str, limit: int) -> SchedulePage:
         resp = self._call("GET", "/schedule", params={"cursor": cursor, "limit": str(limit)})
@@ -132,13 +146,16 @@ class SyncClient:
         *,
         params: dict[str, str] | None = None,
         body: Any = None,
+        data: bytes | None = None,
         headers: dict[str, str] | None = None,
         not_modified_ok: bool = False,
     ) -> requests.Response:
+        """`body` is encoded as JSON here; `data` is a body encoded already."""
         url = f"{self.base_url}{API}{path}"
         if params:
             url += "?" + urlencode(params)
-        data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        if data is None:
+            data = b"" if body is None else _encode(body)
         resp = self._send(method, url, data, headers or {})
         if resp.status_code == 401 and self._error_code(resp) == "stale":
             # The 401 carried the server's Date: the skew is corrected, sign again now.

@@ -292,9 +292,10 @@ class Store:
         with self._write() as s:
             return outbox.add_event(s, self._cipher, event_type, payload, session_id, now)
 
-    def outbox_pending(self, limit: int = 100) -> list[outbox.OutboxEvent]:
+    def outbox_pending(self, limit: int = 100, exclude: Iterable[str] = ()) -> list[outbox.OutboxEvent]:
+        """The oldest pending events; `exclude`: ids to leave out (a batch still in flight)."""
         with self._read() as s:
-            return outbox.pending(s, self._cipher, limit)
+            return outbox.pending(s, self._cipher, limit, exclude)
 
     def mark_sent(self, ids: Iterable[str]) -> int:
         """Server accepted (or already had) these events. Returns rows changed."""
@@ -304,7 +305,13 @@ class Store:
         now = datetime.now(UTC)
         with self._write() as s:
             count = outbox.mark_sent(s, ids, now)
-            s.merge(m.Setting(key=LAST_SYNC_SETTING, value=now.isoformat(), updated_at=now))
+            # One upsert statement (the ORM's merge is a SELECT, then an UPDATE).
+            row = {"key": LAST_SYNC_SETTING, "value": now.isoformat(), "updated_at": now}
+            upsert = sqlite_insert(m.Setting).values(row)
+            s.execute(upsert.on_conflict_do_update(
+                index_elements=[m.Setting.key],
+                set_={"value": upsert.excluded.value, "updated_at": upsert.excluded.updated_at},
+            ))
         return count
 
     def mark_failed(self, ids: Iterable[str], error: str) -> int:
