@@ -40,7 +40,7 @@ from practice_server.db import open_database  # noqa: E402
 from sync_agent.agent import SyncAgent  # noqa: E402
 from sync_agent.client import SyncClient  # noqa: E402
 from sync_agent.device_key import load_device_key  # noqa: E402
-from tests.e2e.practice_db import fresh_postgres  # noqa: E402
+from tests.e2e.practice_db import drop_postgres, fresh_postgres  # noqa: E402
 from tests.e2e.harness import enrol_kiosk, start_server  # noqa: E402
 
 TARGET_RATIO = 0.5
@@ -179,7 +179,11 @@ def main() -> int:
         pg = os.environ.get("PRACTICE_TEST_POSTGRES_URL")
         if args.postgres and pg:
             (tmp_path / "postgres").mkdir()
-            ratios["PostgreSQL"] = run(fresh_postgres(pg), "postgres", args, tmp_path)
+            url = fresh_postgres(pg)
+            try:
+                ratios["PostgreSQL"] = run(url, "postgres", args, tmp_path)
+            finally:
+                drop_postgres(pg, url)
     print("\nsummary: " + ", ".join(f"{k} {v:.2f}x raw" for k, v in ratios.items()))
     return 0
 

@@ -226,40 +226,20 @@ def create_app(settings: ServerSettings, *, clock: Callable[[], datetime] | None
               openapi_extra=_json_body(events.EventBatch), responses=error_responses(*BODY_REFUSALS))
     def post_events(request: Request, caller: Caller = Depends(auth.verified),
                     ctx: ServerContext = Depends(get_context)) -> Any:
-        # One write transaction: the nonce first (a replay is refused before the body is
-        # parsed), then the batch. A batch that does not parse still commits the nonce; a
-        # transaction that fails is rolled back and the nonce spent on its own.
-        now = ctx.clock()
-        refused: RequestValidationError | None = None
-        try:
-            with ctx.write.begin() as db:
-                spent = auth.spend_nonce(db, caller, now)
-                if spent:
-                    try:
-                        batch = _parse(events.EventBatch, caller.body)
-                    except RequestValidationError as e:
-                        refused = e
-                    else:
-                        results = events.push(db, caller, batch, ctx.clock())
-        except Exception:
-            auth.spend_nonce_alone(ctx, caller)
-            raise
-        if not spent:
-            auth.refuse_replayed(ctx, request, caller, now)
-        if refused is not None:
-            raise refused
+        with auth.signed_write(ctx, request, caller) as db:
+            batch = _parse(events.EventBatch, caller.body)
+            results = events.push(db, caller, batch, ctx.clock())
         # Serialised here, once: returning the model would have FastAPI validate all of
         # it again against response_model (which still describes the answer in OpenAPI).
         return Response(events.results_json(results), media_type="application/json")
 
     @app.post(f"{API}/heartbeat", response_model=ServerTime,
               openapi_extra=_json_body(heartbeat.Heartbeat), responses=error_responses(*BODY_REFUSALS))
-    def post_heartbeat(caller: Caller = Depends(authenticated),
+    def post_heartbeat(request: Request, caller: Caller = Depends(auth.verified),
                        ctx: ServerContext = Depends(get_context)) -> Any:
-        beat = _parse(heartbeat.Heartbeat, caller.body)
         now = ctx.clock()
-        with ctx.write.begin() as db:
-            heartbeat.record(db, caller.device_id, beat, now)
+        with auth.signed_write(ctx, request, caller) as db:
+            heartbeat.record(db, caller.device_id, _parse(heartbeat.Heartbeat, caller.body), now)
         return ServerTime(server_time=now.isoformat())
 
     def openapi() -> dict[str, Any]:

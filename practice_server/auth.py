@@ -16,6 +16,8 @@ import binascii
 import logging
 import random
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NoReturn
@@ -110,6 +112,29 @@ def spend_nonce(db: Session, caller: Caller, now: datetime) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+class _Replayed(Exception):
+    pass
+
+
+@contextmanager
+def signed_write(ctx: ServerContext, request: Request, caller: Caller) -> Iterator[Session]:
+    """The write transaction of a signed route (after `verified`): the nonce is spent first,
+    so a replay is refused before the body is even parsed, and the route's work commits
+    with it (one commit, not two). If the work fails, the transaction rolls back and the
+    nonce is spent on its own: a request that got an answer can never be replayed."""
+    now = ctx.clock()
+    try:
+        with ctx.write.begin() as db:
+            if not spend_nonce(db, caller, now):
+                raise _Replayed
+            yield db
+    except _Replayed:
+        refuse_replayed(ctx, request, caller, now)
+    except Exception:
+        spend_nonce_alone(ctx, caller)
+        raise
 
 
 def spend_nonce_alone(ctx: ServerContext, caller: Caller) -> None:
