@@ -181,18 +181,26 @@ def dead_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(m.DeadLetter)) or 0
 
 
-def patients_with_unfinished_events(session: Session, cipher: FieldCipher) -> set[str]:
-    """Patient ids named by pending or dead events (the payload is encrypted, so it is
-    read here). Retention keeps these patients: their events are not settled yet."""
+def patients_with_unfinished_events(
+    session: Session, cipher: FieldCipher, after_rowid: int = 0
+) -> tuple[set[str], int]:
+    """Patient ids named by pending or dead events written after `after_rowid` (the
+    payload is encrypted, so it is read here), and the last rowid seen. Retention keeps
+    these patients: their events are not settled yet."""
     ids: set[str] = set()
-    payloads = session.scalars(
-        select(m.OutboxEvent.payload).where(m.OutboxEvent.state.in_((PENDING, DEAD)))
+    last = after_rowid
+    rowid = literal_column("outbox_events.rowid")
+    rows = session.execute(
+        select(rowid, m.OutboxEvent.payload).where(
+            m.OutboxEvent.state.in_((PENDING, DEAD)), rowid > after_rowid
+        )
     )
-    for blob in payloads:
+    for row_id, blob in rows:
+        last = max(last, row_id)
         patient_id = json.loads(cipher.decrypt(blob, PAYLOAD_AAD)).get("patient_id")
         if isinstance(patient_id, str):
             ids.add(patient_id)
-    return ids
+    return ids, last
 
 
 def pending_summary(session: Session) -> tuple[int, datetime | None]:

@@ -597,8 +597,13 @@ class Store:
         cutoff = datetime.combine(day, time(), tzinfo=UTC)
         a, p, o = m.Appointment, m.Patient, m.OutboxEvent
         no_sync = {"synchronize_session": False}  # nothing is loaded in this session
+        # Decrypting the unsettled events is the slow part: done before the write lock,
+        # so the kiosk app is never kept waiting; only events written meanwhile are
+        # read again under the lock.
+        with self._read() as s:
+            keep, seen = outbox.patients_with_unfinished_events(s, self._cipher)
         with self._write() as s:
-            keep = outbox.patients_with_unfinished_events(s, self._cipher)
+            keep |= outbox.patients_with_unfinished_events(s, self._cipher, after_rowid=seen)[0]
             s.execute(delete(a).where(a.day < day), execution_options=no_sync)
             gone = s.execute(
                 delete(p).where(~exists().where(a.patient_id == p.id), p.id.not_in(keep)),
