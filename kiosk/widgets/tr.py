@@ -32,13 +32,16 @@ class ObservableTranslator(Observable):
 
     def switch(self, language: str) -> None:
         self.translator.set_language(language)
-        for uid, (func, element_ref, rest, kwargs) in list(self._observers.items()):
+        # dict.copy() runs no Python code, so a widget finalised by the garbage collector
+        # (its kv rule unbinding itself) cannot change the dict halfway through the copy,
+        # as it could while list() walked the items; callbacks may (un)bind as they like.
+        for uid, (func, element_ref, rest, kwargs) in self._observers.copy().items():
             if element_ref is None:
                 func(rest, None, None)
                 continue
             element = element_ref()
             if element is None:
-                del self._observers[uid]
+                self._observers.pop(uid, None)
                 continue
             func((element, *rest), None, None)
 
@@ -63,9 +66,9 @@ class ObservableTranslator(Observable):
     def funbind(self, name, func, *largs, **kwargs):
         if name != "_":
             return super().funbind(name, func, *largs, **kwargs)
-        for uid, (f, _ref, _largs, _kw) in list(self._observers.items()):
+        for uid, (f, _ref, _largs, _kw) in self._observers.copy().items():
             if f == func:
-                del self._observers[uid]
+                self._observers.pop(uid, None)
                 return
 
     def unbind_uid(self, name, uid):
