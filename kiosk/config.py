@@ -87,7 +87,7 @@ class KioskConfig:
 
 
 # key -> (lowest, highest, unit)
-_INT_RANGES: dict[str, tuple[int, int, str]] = {
+INT_RANGES: dict[str, tuple[int, int, str]] = {
     "idle_warning_seconds": (1, 3600, "seconds"),
     "idle_countdown_seconds": (1, 600, "seconds"),
     "staff_idle_seconds": (1, 3600, "seconds"),
@@ -120,7 +120,7 @@ KNOWN_KEYS: tuple[str, ...] = (
     "languages",
     "default_language",
     "fullscreen",
-    *_INT_RANGES,
+    *INT_RANGES,
     "staff_pin_hash",
     "device_id",
     "site_id",
@@ -286,7 +286,7 @@ def _build(raw: dict[str, Any], source: Path | None, where: str, env: Mapping[st
             bad("fullscreen", "true or false (no quotes)", raw["fullscreen"])
 
     # -- integers ------------------------------------------------------------
-    for key, (lo, hi, unit) in _INT_RANGES.items():
+    for key, (lo, hi, unit) in INT_RANGES.items():
         if key not in raw:
             continue
         value = raw[key]

@@ -24,7 +24,7 @@ from typing import Any
 
 import stamina
 
-from kiosk.config import KioskConfig
+from kiosk.config import INT_RANGES, KioskConfig
 from kiosk.store import Store
 from kiosk.sync_health import NOT_ENROLLED, OFFLINE, ONLINE, SyncHealth, write_health
 
@@ -40,6 +40,8 @@ MAX_SCHEDULE_PAGES = 1000  # per sync; a server that always says "more" cannot t
 PURGE_EVERY = timedelta(hours=1)
 BACKLOG_POLL_SECONDS = 2.0  # while idle, how often to look for new events to push
 MAX_ERROR_CHARS = 300
+# Set by the practice per site (config bundle), within the kiosk config's own limits.
+SERVER_POLICY = ("retention_days", "sync_interval_seconds", "heartbeat_interval_seconds")
 
 
 class StopRequested(Exception):
@@ -242,6 +244,19 @@ class SyncAgent:
             cursor = page.cursor
         log.warning("sync.schedule_more_pages", extra={"fields": {"pages": MAX_SCHEDULE_PAGES}})
 
+    def setting(self, name: str) -> int:
+        """A sync policy value: the practice's (config bundle, set per site) when it has
+        sent a valid one, else the kiosk's own configuration."""
+        if name not in SERVER_POLICY:
+            raise KeyError(name)
+        low, high, _unit = INT_RANGES[name]
+        saved = self.store.bundle("config")
+        items = saved[0].get("items") if saved else None
+        value = items.get(name) if isinstance(items, dict) else None
+        if type(value) is int and low <= value <= high:
+            return value
+        return getattr(self.config, name)
+
     def _bundles(self, report: SyncReport) -> None:
         for kind in BUNDLE_KINDS:
             self._check_stop()
@@ -266,7 +281,7 @@ class SyncAgent:
 
     def _heartbeat(self, report: SyncReport) -> None:
         now = self._clock()
-        interval = timedelta(seconds=self.config.heartbeat_interval_seconds)
+        interval = timedelta(seconds=self.setting("heartbeat_interval_seconds"))
         if self._last_heartbeat is not None and now - self._last_heartbeat < interval:
             return
         self._check_stop()
@@ -283,7 +298,7 @@ class SyncAgent:
         today = self.client.now().astimezone().date()
         try:
             report.purged_patients = self.store.purge_before(
-                today - timedelta(days=self.config.retention_days)
+                today - timedelta(days=self.setting("retention_days"))
             )
         except Exception as exc:  # noqa: BLE001 - a failed purge must not hide the sync's result
             log.warning("sync.purge_failed", extra={"fields": {"error": type(exc).__name__}})
@@ -323,9 +338,10 @@ class SyncAgent:
         set (checked between requests)."""
         self._stop = stop_event
         self.backoff = backoff.FullJitterBackoff(stop=stop_event)
-        interval = float(self.config.sync_interval_seconds)
+        interval = float(self.setting("sync_interval_seconds"))
         full, last_full = True, -interval
         while not stop_event.is_set():
+            interval = float(self.setting("sync_interval_seconds"))  # the practice may change it
             if full:
                 last_full = time.monotonic()
             try:

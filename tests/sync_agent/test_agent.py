@@ -265,9 +265,12 @@ def test_heartbeat_says_how_the_kiosk_is(agent, store, server, clock, config):
 def test_purge_after_retention_keeps_undelivered_events(store, client, config, server, clock):
     old = server.add_appointment(day=TODAY - timedelta(days=10))
     server.add_appointment(day=TODAY - timedelta(days=2))
-    make_agent(store, client, config, clock, retention_days=30).sync_once()
+    practice = server.bundles["config"]
+    server.bundles["config"] = {**practice, "version": "30d", "items": {**practice["items"], "retention_days": 30}}
+    make_agent(store, client, config, clock).sync_once()
     store.check_in(old, "s", START - timedelta(days=10))  # arrived back then, never delivered
-    agent = make_agent(store, client, config, clock)  # retention_days=7
+    server.bundles["config"] = practice  # the practice shortens retention to 7 days
+    agent = make_agent(store, client, config, clock)
     server.fail("connection", path="/events")
     with pytest.raises(TransientError):
         agent.sync_once()
@@ -405,3 +408,19 @@ def test_full_jitter_backoff_is_capped():
     stop = threading.Event()
     stop.set()
     assert FullJitterBackoff(stop=stop).hook(TransientError("t", "u")) is False
+
+
+def test_the_practice_sets_the_sync_policy_through_the_config_bundle(agent, store, server, config):
+    """Until a config bundle arrives the kiosk's own values hold; then the practice's do,
+    unless one is out of range (the kiosk's own value is kept for that one)."""
+    for name in agent_module.SERVER_POLICY:
+        assert agent.setting(name) == getattr(config, name)
+    items = server.bundles["config"]["items"]
+    server.bundles["config"] = {**server.bundles["config"], "version": "2", "items": {
+        **items, "retention_days": 3, "sync_interval_seconds": 45, "heartbeat_interval_seconds": 1}}
+    agent.sync_once()
+    assert agent.setting("retention_days") == 3
+    assert agent.setting("sync_interval_seconds") == 45
+    assert agent.setting("heartbeat_interval_seconds") == config.heartbeat_interval_seconds  # 1 < 5
+    with pytest.raises(KeyError):
+        agent.setting("sync_batch_size")  # not the practice's to set
