@@ -107,8 +107,12 @@ class SyncAgent:
         try:
             self._push(report)
             if full:
-                self._pull(report)
-                self._bundles(report)
+                try:
+                    self._pull(report)
+                    self._bundles(report)
+                except SyncError as exc:
+                    self._heartbeat_despite(exc, report)
+                    raise
                 self._heartbeat(report)
         except StopRequested:
             self.write_health()
@@ -288,6 +292,18 @@ class SyncAgent:
         self.client.heartbeat(self.heartbeat_info())
         self._last_heartbeat = now
         report.heartbeat_sent = True
+
+    def _heartbeat_despite(self, failure: SyncError, report: SyncReport) -> None:
+        """The schedule or a bundle failed although the server answered (a bad page, a
+        4xx): still tell the fleet view this kiosk is alive, and why it is stuck. Not when
+        the network is down (one more request would only wait for its timeout)."""
+        if failure.status is None and failure.code != "bad_reply":
+            return
+        self.last_error = f"{failure.code}: {failure}"[:MAX_ERROR_CHARS]
+        try:
+            self._heartbeat(report)
+        except SyncError:
+            pass  # the failure being reported is the one that matters
 
     def _maybe_purge(self, report: SyncReport) -> None:
         """Retention runs offline too: PHI must not linger because the network is down.

@@ -424,3 +424,20 @@ def test_the_practice_sets_the_sync_policy_through_the_config_bundle(agent, stor
     assert agent.setting("heartbeat_interval_seconds") == config.heartbeat_interval_seconds  # 1 < 5
     with pytest.raises(KeyError):
         agent.setting("sync_batch_size")  # not the practice's to set
+
+
+def test_a_bad_schedule_page_still_lets_the_fleet_view_see_the_kiosk(agent, server):
+    """The server answered, but with a page that does not follow the API: the round fails
+    (nothing half-applied), yet IT sees the kiosk alive and why it is stuck."""
+    server.fail("garbage", path="/schedule")
+    with pytest.raises(TransientError):
+        agent.sync_once()
+    [beat] = server.heartbeats
+    assert beat["last_error"].startswith("bad_reply")
+
+
+def test_no_extra_heartbeat_when_the_network_is_down(agent, server):
+    server.fail("connection", path="/schedule")
+    with pytest.raises(TransientError):
+        agent.sync_once()
+    assert server.heartbeats == []
