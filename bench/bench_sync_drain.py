@@ -11,7 +11,7 @@ Baseline, measured in the same run on the same server database: the server's raw
 insert rate, i.e. the same number of event rows written straight into its events
 table with SQLAlchemy, one transaction per batch of --batch rows.
 
-    python bench/bench_sync_drain.py [--events 10000] [--batch 200] [--postgres]
+    python bench/bench_sync_drain.py [--events 10000] [--batch 500] [--postgres]
 
 Target: drain rate >= 50% of the raw insert rate.
 """
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from kiosk.config import load_config  # noqa: E402
+from kiosk.config import KioskConfig, load_config  # noqa: E402
 from kiosk.store import open_store, outbox  # noqa: E402
 from practice_server import models as pm  # noqa: E402
 from practice_server.db import open_database  # noqa: E402
@@ -169,7 +169,8 @@ def _with_batch(config, batch: int):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--batch", type=int, default=200, help="events per request (the kiosk's sync_batch_size)")
+    parser.add_argument("--batch", type=int, default=KioskConfig.sync_batch_size,
+                        help="events per request (default: the kiosk's sync_batch_size default)")
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL (PRACTICE_TEST_POSTGRES_URL)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-drain-") as tmp:

@@ -75,7 +75,7 @@ class KioskConfig:
     sync_interval_seconds: int = 30
     heartbeat_interval_seconds: int = 60
     request_timeout_seconds: int = 10
-    sync_batch_size: int = 200
+    sync_batch_size: int = 500  # a backlog after days offline drains in fewer, larger requests
     retention_days: int = 7
     # Where the settings came from (for the log and for error messages); not a key.
     source: Path | None = field(default=None, compare=False)

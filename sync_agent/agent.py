@@ -155,9 +155,10 @@ class SyncAgent:
     def _push(self, report: SyncReport) -> None:
         """Push the backlog in batches, oldest first, one request in flight at a time (a
         change applied out of order could undo a newer one). While a batch is in flight
-        the next one is read, decrypted and encoded here; it goes out once the answer for
-        the one before is recorded. Nothing is marked before the server answered for it,
-        so a crash at any point leaves unanswered events pending (pushed again later)."""
+        the next one is read, decrypted and encoded here; it goes out as soon as the server
+        has answered for the one before, which is then recorded while it travels. Nothing
+        is marked before the server answered for it, so a crash at any point leaves
+        unanswered events pending (pushed again later, answered as duplicates)."""
         batch = self.store.outbox_pending(self.config.sync_batch_size)
         if not batch:
             return
@@ -167,52 +168,63 @@ class SyncAgent:
     def _push_batches(self, report: SyncReport, batch: list, sender: ThreadPoolExecutor) -> None:
         batch_size = self.config.sync_batch_size
         tried: set[str] = set()
-        body: bytes | None = None
+        ids = [e.id for e in batch]
+        in_flight = sender.submit(self.client.push_body, self.client.events_body(batch), ids)
         while True:
-            self._check_stop()
-            if not batch or any(e.id in tried for e in batch):
-                return  # drained (or only events this round already answered for)
-            ids = [e.id for e in batch]
-            if body is None:
-                body = self.client.events_body(batch)
-            in_flight = sender.submit(self.client.push_body, body, ids)
             next_batch, next_body = self._prepare_next(batch_size, ids)
             try:
                 results = in_flight.result()
             except PermanentError as exc:
-                if exc.code == "too_large" and len(batch) > 1:
+                if exc.code != "too_large":
+                    self.store.mark_failed(ids, f"{exc.code}: {str(exc)[:200]}")
+                    raise
+                if len(batch) > 1:
                     batch_size = max(1, len(batch) // 2)  # smaller batches fit the server's limit
-                    batch, body = self.store.outbox_pending(batch_size), None
-                    continue
-                if exc.code == "too_large":
+                else:
                     # One event bigger than the server takes: set it aside for staff, not drop it.
                     self.store.mark_dead(ids[0], "too large for the practice server (HTTP 413)")
                     report.rejected += 1
-                    batch, body = self.store.outbox_pending(batch_size), None
-                    continue
-                self.store.mark_failed(ids, f"{exc.code}: {str(exc)[:200]}")
-                raise
+                next_batch = None  # read again below, at the new size
             except TransientError as exc:
                 # No usable answer: nothing is marked, the events stay pending.
                 self.store.mark_failed(ids, f"{exc.code}: {str(exc)[:200]}")
                 raise
-            tried.update(ids)
-            report.pushed += len(batch)
-            done = [r.id for r in results if r.status in (ACCEPTED, DUPLICATE)]
-            report.accepted += sum(r.status == ACCEPTED for r in results)
-            report.duplicates += sum(r.status == DUPLICATE for r in results)
-            self.store.mark_sent(done)
-            for r in results:
-                if r.status == REJECTED:
-                    self.store.mark_dead(r.id, r.reason or "rejected")
-                    report.rejected += 1
-                    log.warning("sync.event_rejected", extra={"fields": {"event_id": r.id}})
-            # Every event of this batch is now sent or dead, so the batch read while it
-            # was in flight (all pending events but these) is what a read now would give.
-            if next_batch is None:
-                batch, body = self.store.outbox_pending(batch_size), None
             else:
-                batch, body = next_batch, next_body
+                tried.update(ids)
+                # The server has answered for this batch, so the next one may go now (order
+                # holds: one request in flight) while this one is recorded here. A crash
+                # while recording leaves both batches pending: pushed again, as duplicates.
+                sent_next = next_batch is not None and self._sendable(next_batch, tried)
+                if sent_next:
+                    following = sender.submit(self.client.push_body, next_body, [e.id for e in next_batch])
+                self._record(results, report)
+                if sent_next:
+                    batch, ids, in_flight = next_batch, [e.id for e in next_batch], following
+                    continue
+            self._check_stop()
+            # No head start (it failed, or the batch size changed): read now, after recording.
+            batch = self.store.outbox_pending(batch_size)
+            if not self._sendable(batch, tried):
+                return  # drained (or only events this round already answered for)
+            ids = [e.id for e in batch]
+            in_flight = sender.submit(self.client.push_body, self.client.events_body(batch), ids)
+
+    @staticmethod
+    def _sendable(batch: list, tried: set[str]) -> bool:
+        return bool(batch) and not any(e.id in tried for e in batch)
+
+    def _record(self, results: list, report: SyncReport) -> None:
+        """Accepted and duplicate -> sent; rejected -> dead letter with the server's reason."""
+        report.pushed += len(results)
+        done = [r.id for r in results if r.status in (ACCEPTED, DUPLICATE)]
+        report.accepted += sum(r.status == ACCEPTED for r in results)
+        report.duplicates += sum(r.status == DUPLICATE for r in results)
+        self.store.mark_sent(done)
+        for r in results:
+            if r.status == REJECTED:
+                self.store.mark_dead(r.id, r.reason or "rejected")
+                report.rejected += 1
+                log.warning("sync.event_rejected", extra={"fields": {"event_id": r.id}})
 
     def _prepare_next(self, batch_size: int, in_flight: list[str]) -> tuple[list | None, bytes | None]:
         """The batch after the one in flight, read and encoded ahead; (None, None) when
