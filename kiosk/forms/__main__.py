@@ -1,0 +1,93 @@
+"""Form authors' tool.
+
+  python -m kiosk.forms check FILE.json
+      every problem, one per line ("error: ..." / "warning: ..."); exit 1 on any error,
+      0 with only warnings, 2 when the file cannot be read as JSON.
+  python -m kiosk.forms score QUESTIONNAIRE.json RESPONSE.json
+      {"total": ..., "band": ..., "flags": [...], "urgent": ...} as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from kiosk.forms.questionnaire import QuestionnaireError, parse_questionnaire
+from kiosk.forms.rules import RulesError, apply_rules, find_rules, load_rules
+from kiosk.forms.scoring import ScoringError, read_scoring, score_response
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
+
+
+class Unreadable(Exception):
+    pass
+
+
+def _read_json(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise Unreadable(f"{path}: cannot read as JSON ({type(exc).__name__})") from None
+
+
+def check(path: str) -> int:
+    raw = _read_json(path)
+    errors: list[str] = []
+    warnings: list[str] = []
+    try:
+        warnings.extend(parse_questionnaire(raw).warnings)
+    except QuestionnaireError as exc:
+        errors.append(str(exc))  # the parser stops at its first error
+    if isinstance(raw, dict):
+        model = read_scoring(raw)
+        errors.extend(model.errors)
+        warnings.extend(model.warnings)
+    for line in errors:
+        print(f"error: {line}")
+    for line in warnings:
+        print(f"warning: {line}")
+    return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def score(questionnaire_path: str, response_path: str) -> int:
+    raw_q = _read_json(questionnaire_path)
+    response = _read_json(response_path)
+    if not isinstance(raw_q, dict) or not isinstance(response, dict):
+        raise Unreadable("both files must hold a JSON object")
+    try:
+        parse_questionnaire(raw_q)
+        rules = find_rules(load_rules(), raw_q)
+        result = score_response(raw_q, response, total_link_id=rules.total_link_id if rules else None)
+    except (QuestionnaireError, ScoringError, RulesError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    out: dict[str, Any] = {"total": result.total, "band": None, "flags": [], "urgent": False,
+                           "rules": rules.name if rules else None}
+    if rules is not None:
+        outcome = apply_rules(rules, read_scoring(raw_q), result)
+        out.update(band=outcome.band, flags=list(outcome.flags), urgent=outcome.urgent)
+    print(json.dumps(out))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kiosk.forms")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="list problems in a Questionnaire").add_argument("file")
+    scorer = sub.add_parser("score", help="score a QuestionnaireResponse")
+    scorer.add_argument("questionnaire")
+    scorer.add_argument("response")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return check(args.file)
+        return score(args.questionnaire, args.response)
+    except Unreadable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
