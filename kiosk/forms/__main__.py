@@ -1,8 +1,10 @@
 """Form authors' tool.
 
-  python -m kiosk.forms check FILE.json
+  python -m kiosk.forms check FILE.json [--languages es[,zh...]]
       every problem, one per line ("error: ..." / "warning: ..."); exit 1 on any error,
-      0 with only warnings, 2 when the file cannot be read as JSON.
+      0 with only warnings, 2 when the file cannot be read as JSON. Each text without a
+      translation into one of --languages (default: the kiosk's configured languages other
+      than English) is an error; --languages "" turns that check off.
   python -m kiosk.forms score QUESTIONNAIRE.json RESPONSE.json
       {"total": ..., "band": ..., "flags": [...], "urgent": ...} as JSON.
 """
@@ -14,11 +16,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kiosk.config import DEFAULT_LANGUAGES
 from kiosk.forms.questionnaire import QuestionnaireError, parse_questionnaire
 from kiosk.forms.rules import RulesError, apply_rules, find_rules, load_rules
 from kiosk.forms.scoring import ScoringError, read_scoring, score_response
+from kiosk.forms.translations import missing_translations
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
+CHECK_LANGUAGES: tuple[str, ...] = tuple(lang for lang in DEFAULT_LANGUAGES if lang != "en")
 
 
 class Unreadable(Exception):
@@ -32,7 +37,11 @@ def _read_json(path: str) -> Any:
         raise Unreadable(f"{path}: cannot read as JSON ({type(exc).__name__})") from None
 
 
-def check(path: str) -> int:
+def parse_languages(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def check(path: str, languages: tuple[str, ...] | list[str] = CHECK_LANGUAGES) -> int:
     raw = _read_json(path)
     errors: list[str] = []
     warnings: list[str] = []
@@ -44,6 +53,7 @@ def check(path: str) -> int:
         model = read_scoring(raw)
         errors.extend(model.errors)
         warnings.extend(model.warnings)
+    errors.extend(missing_translations(raw, languages))
     for line in errors:
         print(f"error: {line}")
     for line in warnings:
@@ -75,14 +85,19 @@ def score(questionnaire_path: str, response_path: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kiosk.forms")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("check", help="list problems in a Questionnaire").add_argument("file")
+    checker = sub.add_parser("check", help="list problems in a Questionnaire")
+    checker.add_argument("file")
+    checker.add_argument("--languages", type=parse_languages, default=CHECK_LANGUAGES,
+                         metavar="es[,zh...]",
+                         help="languages every text must be translated into "
+                              f"(default: {','.join(CHECK_LANGUAGES) or 'none'}; \"\" to skip)")
     scorer = sub.add_parser("score", help="score a QuestionnaireResponse")
     scorer.add_argument("questionnaire")
     scorer.add_argument("response")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
-            return check(args.file)
+            return check(args.file, args.languages)
         return score(args.questionnaire, args.response)
     except Unreadable as exc:
         print(f"error: {exc}", file=sys.stderr)

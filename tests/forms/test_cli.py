@@ -14,9 +14,24 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_check_good_file_exits_0():
-    result = run("check", str(DATA / "phq-9.json"))
+    # the test file is English-only, so the translation check is turned off
+    result = run("check", str(DATA / "phq-9.json"), "--languages", "")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "error" not in result.stdout
+
+
+def test_check_reports_missing_translations_by_default():
+    result = run("check", str(DATA / "phq-9.json"))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "error: item 44250-9: text has no 'es' translation" in lines
+    assert all(line.startswith("error:") for line in lines if "translation" in line)
+
+
+def test_check_languages_option_names_each_language():
+    result = run("check", str(DATA / "phq-9.json"), "--languages", "es,zh")
+    assert result.returncode == 1
+    assert "error: item 44250-9: text has no 'zh' translation" in result.stdout.splitlines()
 
 
 def test_check_broken_file_lists_problems_and_exits_1(tmp_path):
@@ -25,7 +40,7 @@ def test_check_broken_file_lists_problems_and_exits_1(tmp_path):
     q["item"][-1]["extension"][0]["valueExpression"]["expression"] = "%answers.weight(.sum("
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(q))
-    result = run("check", str(path))
+    result = run("check", str(path), "--languages", "")
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert any(line.startswith("error:") and "'44254-1'" in line and "nope" in line for line in lines)
@@ -37,7 +52,7 @@ def test_check_warnings_alone_exit_0(tmp_path):
     q["item"][0]["required"] = "true"
     path = tmp_path / "lenient.json"
     path.write_text(json.dumps(q))
-    result = run("check", str(path))
+    result = run("check", str(path), "--languages", "")
     assert result.returncode == 0 and result.stdout.startswith("warning:")
 
 

@@ -12,9 +12,9 @@ from kiosk.forms.answers import IN_PROGRESS, FormAnswers
 from kiosk.forms.questionnaire import Coding, parse_questionnaire
 from kiosk.forms.rules import apply_rules, find_rules, load_rules
 from kiosk.forms.scoring import option_score, read_scoring, score_response
+from kiosk.forms.translations import missing_translations
 
 INSTRUMENTS = Path(__file__).resolve().parents[2] / "kiosk" / "forms" / "instruments"
-TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 LOINC = "http://loinc.org"
 # id -> (LOINC code, known maximum total, lowest band, highest band)
 EXPECTED = {
@@ -28,38 +28,6 @@ FILES = sorted(INSTRUMENTS.glob("*.json"))
 
 def load(name: str) -> dict:
     return json.loads((INSTRUMENTS / f"{name}.json").read_text(encoding="utf-8"))
-
-
-def spanish(element) -> str | None:
-    """The Spanish translation held by a primitive's `_x` element, if any."""
-    for ext in (element or {}).get("extension", []):
-        if ext.get("url") != TRANSLATION:
-            continue
-        parts = {e.get("url"): e for e in ext.get("extension", [])}
-        if parts.get("lang", {}).get("valueCode") == "es" and parts.get("content", {}).get("valueString"):
-            return parts["content"]["valueString"]
-    return None
-
-
-def untranslated(raw_q: dict) -> list[str]:
-    """Every item text and answerOption display without a Spanish translation, by linkId."""
-    missing: list[str] = []
-
-    def walk(items):
-        for item in items or []:
-            link_id = item.get("linkId")
-            if "text" in item and not spanish(item.get("_text")):
-                missing.append(f"{link_id}: text")
-            for option in item.get("answerOption", []):
-                coding = option.get("valueCoding")
-                if coding and "display" in coding and not spanish(coding.get("_display")):
-                    missing.append(f"{link_id}: {coding.get('code')} display")
-                if "valueString" in option and not spanish(option.get("_valueString")):
-                    missing.append(f"{link_id}: option {option['valueString']!r}")
-            walk(item.get("item"))
-
-    walk(raw_q.get("item"))
-    return missing
 
 
 def extreme_response(raw_q: dict, highest: bool) -> dict:
@@ -118,14 +86,17 @@ def test_metadata(path):
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_every_text_and_display_has_spanish(path):
     raw_q = json.loads(path.read_text(encoding="utf-8"))
-    assert untranslated(raw_q) == []
+    assert missing_translations(raw_q, ["es"]) == []
 
 
 def test_translation_walker_finds_gaps():
     raw_q = load("phq-2")
     del raw_q["item"][1]["_text"]
     del raw_q["item"][2]["answerOption"][0]["valueCoding"]["_display"]
-    assert untranslated(raw_q) == ["44250-9: text", "44255-8: LA6568-5 display"]
+    assert missing_translations(raw_q, ["es"]) == [
+        "item 44250-9: text has no 'es' translation",
+        "item 44255-8: option LA6568-5 display has no 'es' translation",
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
