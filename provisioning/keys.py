@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import base64
 import os
-import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from provisioning.errors import ProvisioningError
 
 
 def generate_device_key() -> Ed25519PrivateKey:
@@ -46,23 +44,3 @@ def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def load_device_key(path: Path) -> Ed25519PrivateKey:
-    """Read the device key, refusing a file others could read (same rule as the data key)."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise ProvisioningError(f"device key {path} does not exist: enrol this kiosk first") from None
-    if st.st_mode & 0o077:
-        raise ProvisioningError(
-            f"device key {path} has permissions {stat.S_IMODE(st.st_mode):o}, looser than 0600; "
-            f"run: chmod 600 {path}"
-        )
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (ValueError, TypeError):
-        raise ProvisioningError(f"device key {path} is not an unencrypted PEM private key") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ProvisioningError(f"device key {path} is not an Ed25519 key")
-    return key
