@@ -127,7 +127,8 @@ def issue_enrolment_token(db: Session, site_id: str, ttl: timedelta, now: dateti
     site = db.get(m.Site, site_id)
     if site is None:
         raise ValueError(f"no site with id {site_id!r}")
-    token = secrets.token_urlsafe(32)
+    # Hex, not urlsafe base64: a token starting with '-' read as an option on IT's command line.
+    token = secrets.token_hex(32)
     expires_at = now + ttl
     db.add(m.EnrolmentToken(token_hash=token_hash(token), site_id=site.id, created_at=now,
                             expires_at=expires_at))
