@@ -14,7 +14,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +40,11 @@ MAX_SCHEDULE_PAGES = 1000  # per sync; a server that always says "more" cannot t
 PURGE_EVERY = timedelta(hours=1)
 BACKLOG_POLL_SECONDS = 2.0  # while idle, how often to look for new events to push
 MAX_ERROR_CHARS = 300
+# The server refuses request bodies over 2 MiB; stay well under it (a card photo is
+# ~200 KB of base64, a signature ~20 KB). Per event, the envelope (id, type, times) adds
+# about this much to its payload.
+MAX_BATCH_BYTES = 1_500_000
+EVENT_ENVELOPE_BYTES = 200
 # Set by the practice per site (config bundle), within the kiosk config's own limits.
 SERVER_POLICY = ("retention_days", "sync_interval_seconds", "heartbeat_interval_seconds")
 
@@ -152,6 +157,18 @@ class SyncAgent:
         if self._stop.is_set():
             raise StopRequested()
 
+    def _read_batch(self, batch_size: int, exclude: Iterable[str] = ()) -> list:
+        """The next pending events, cut so the request stays under MAX_BATCH_BYTES (card
+        photos and signatures are large; the server refuses bodies over 2 MiB). One event
+        always goes, however big: the server's answer (413) decides about it."""
+        batch = self.store.outbox_pending(batch_size, exclude=exclude)
+        total = 0
+        for n, event in enumerate(batch):
+            total += event.size + EVENT_ENVELOPE_BYTES
+            if total > MAX_BATCH_BYTES and n > 0:
+                return batch[:n]
+        return batch
+
     def _push(self, report: SyncReport) -> None:
         """Push the backlog in batches, oldest first, one request in flight at a time (a
         change applied out of order could undo a newer one). While a batch is in flight
@@ -159,7 +176,7 @@ class SyncAgent:
         has answered for the one before, which is then recorded while it travels. Nothing
         is marked before the server answered for it, so a crash at any point leaves
         unanswered events pending (pushed again later, answered as duplicates)."""
-        batch = self.store.outbox_pending(self.config.sync_batch_size)
+        batch = self._read_batch(self.config.sync_batch_size)
         if not batch:
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as sender:
@@ -203,7 +220,7 @@ class SyncAgent:
                     continue
             self._check_stop()
             # No head start (it failed, or the batch size changed): read now, after recording.
-            batch = self.store.outbox_pending(batch_size)
+            batch = self._read_batch(batch_size)
             if not self._sendable(batch, tried):
                 return  # drained (or only events this round already answered for)
             ids = [e.id for e in batch]
@@ -230,7 +247,7 @@ class SyncAgent:
         """The batch after the one in flight, read and encoded ahead; (None, None) when
         that failed (it is read again, the usual way, once the answer is recorded)."""
         try:
-            batch = self.store.outbox_pending(batch_size, exclude=in_flight)
+            batch = self._read_batch(batch_size, exclude=in_flight)
             return batch, (self.client.events_body(batch) if batch else None)
         except Exception as exc:  # noqa: BLE001 - only a head start; the next read reports it
             log.debug("sync.prefetch_failed", extra={"fields": {"error": type(exc).__name__}})

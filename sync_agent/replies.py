@@ -140,8 +140,25 @@ def _patient(row: dict[str, Any]) -> PatientRecord:
         first_name=_str(row, "first_name", what, empty_ok=True),
         last_name=_str(row, "last_name", what),
         birth_date=birth_date,
+        history=_history(row.get("history"), what),
         **text,
     )
+
+
+def _history(value: Any, what: str) -> dict[str, str]:
+    """"form:<url>" / "consent:<id>@<version>" -> ISO date; absent from older servers."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad(f"{what}: 'history' is not an object")
+    for key, day in value.items():
+        if not isinstance(day, str):
+            raise bad(f"{what}: a 'history' date is not a string")
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise bad(f"{what}: a 'history' date is not an ISO date") from None
+    return dict(value)
 
 
 def _appointment(row: dict[str, Any]) -> AppointmentRecord:

@@ -16,7 +16,7 @@ from .cipher import FieldCipher, normalise_name
 from .database import DB_FILENAME, make_engine, upgrade_to_head
 from .errors import StoreError
 from .keys import create_key_file, derive_keys, load_key_file
-from .outbox import OutboxEvent
+from .outbox import HIGH_PRIORITY, NORMAL_PRIORITY, OutboxEvent
 from .records import (
     AppointmentMatch,
     AppointmentRecord,
@@ -24,7 +24,10 @@ from .records import (
     ClinicianRecord,
     Contact,
     DeadLetter,
+    FormDraft,
+    HistoryEntry,
     KioskStatus,
+    NewEvent,
     PatientRecord,
 )
 from .store import Store
@@ -36,7 +39,12 @@ __all__ = [
     "ClinicianRecord",
     "Contact",
     "DeadLetter",
+    "FormDraft",
+    "HIGH_PRIORITY",
+    "HistoryEntry",
     "KioskStatus",
+    "NORMAL_PRIORITY",
+    "NewEvent",
     "OutboxEvent",
     "PatientRecord",
     "Store",

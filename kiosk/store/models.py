@@ -84,6 +84,12 @@ class Patient(Base):
     postal_code: Mapped[bytes] = mapped_column(LargeBinary)
     # HMAC(last name, birth date); not unique: relatives can share both.
     identity_index: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    # Encrypted JSON {"form:<url>": "YYYY-MM-DD", "consent:<id>@<version>": ...}: when the
+    # patient last completed a form or signed a consent. `history` is the practice's (from
+    # the schedule pull, overwritten by it); `local_history` is what this kiosk recorded
+    # and the server may not know yet. Both are read together; NULL means none.
+    history: Mapped[bytes | None] = mapped_column(LargeBinary)
+    local_history: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -123,7 +129,10 @@ class OutboxEvent(Base):
     """One event waiting for (or done with) the sync agent; see outbox.py."""
 
     __tablename__ = "outbox_events"
-    __table_args__ = (Index("ix_outbox_events_state_created_at", "state", "created_at"),)
+    __table_args__ = (
+        Index("ix_outbox_events_state_created_at", "state", "created_at"),
+        Index("ix_outbox_events_state_priority_created_at", "state", "priority", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)  # idempotency key
     event_type: Mapped[str] = mapped_column(String(64))
@@ -131,9 +140,27 @@ class OutboxEvent(Base):
     session_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(16), default="pending")
+    # 0 is sent before 1 (an urgent alert jumps the backlog); ascending so one index serves.
+    priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FormDraft(Base):
+    """A form being filled: saved after every confirmed answer, so a crash or a timeout
+    loses nothing the patient confirmed. Deleted in the transaction that writes its
+    form.response event (form finished or visit ended); a draft found at start-up is
+    from a visit a crash cut short, and is sent as a partial response."""
+
+    __tablename__ = "form_drafts"
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(UUID_LEN), index=True)
+    # Encrypted JSON: the questionnaire, the answers so far, ids; AAD b"form_drafts.body".
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DeadLetter(Base):

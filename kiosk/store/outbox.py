@@ -26,6 +26,9 @@ PENDING = "pending"
 SENT = "sent"
 DEAD = "dead"
 
+HIGH_PRIORITY = 0  # urgent alerts: sent before anything else pending
+NORMAL_PRIORITY = 1
+
 PAYLOAD_AAD = b"outbox.payload"
 MAX_ERROR_CHARS = 500
 
@@ -42,6 +45,7 @@ class OutboxEvent:
     state: str
     attempts: int
     last_error: str | None
+    size: int = 0  # bytes of the payload's JSON: the agent keeps each request under a limit
 
     def __repr__(self) -> str:  # the payload may hold PHI
         return f"OutboxEvent(id={self.id!r}, event_type={self.event_type!r}, state={self.state!r})"
@@ -62,10 +66,13 @@ def add_event(
     payload: dict[str, Any],
     session_id: str | None,
     now: datetime,
+    priority: int = NORMAL_PRIORITY,
 ) -> str:
     """Queue one event in the caller's transaction; returns its id."""
     if not event_type or len(event_type) > 64:
         raise ValueError("event_type must be 1-64 characters")
+    if priority not in (HIGH_PRIORITY, NORMAL_PRIORITY):
+        raise ValueError("priority is HIGH_PRIORITY or NORMAL_PRIORITY")
     body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_json_default)
     event_id = str(uuid.uuid4())
     session.add(
@@ -76,6 +83,7 @@ def add_event(
             session_id=session_id,
             created_at=now,
             state=PENDING,
+            priority=priority,
             attempts=0,
         )
     )
@@ -92,7 +100,8 @@ def _id_in(ids: list[str]) -> ColumnElement[bool]:
 def pending(
     session: Session, cipher: FieldCipher, limit: int, exclude: Iterable[str] = ()
 ) -> list[OutboxEvent]:
-    """Oldest first; rowid breaks ties so events keep the order they were written.
+    """High priority first, then oldest first; rowid breaks ties so events keep the order
+    they were written.
     `exclude`: ids left out (the batch the agent has in flight, not yet answered).
 
     Selects columns, not ORM objects: the agent reads the backlog in batches of
@@ -101,26 +110,29 @@ def pending(
     query = (
         select(o.id, o.event_type, o.payload, o.session_id, o.created_at, o.state, o.attempts, o.last_error)
         .where(m.OutboxEvent.state == PENDING)
-        .order_by(m.OutboxEvent.created_at, literal_column("outbox_events.rowid"))
+        .order_by(o.priority, o.created_at, literal_column("outbox_events.rowid"))
         .limit(limit)
     )
     exclude = list(exclude)
     if exclude:
         query = query.where(~_id_in(exclude))
-    rows = session.execute(query)
-    return [
-        OutboxEvent(
-            id=r.id,
-            event_type=r.event_type,
-            payload=json.loads(cipher.decrypt(r.payload, PAYLOAD_AAD)),
-            session_id=r.session_id,
-            created_at=r.created_at,
-            state=r.state,
-            attempts=r.attempts,
-            last_error=r.last_error,
+    events = []
+    for r in session.execute(query):
+        body = cipher.decrypt(r.payload, PAYLOAD_AAD)
+        events.append(
+            OutboxEvent(
+                id=r.id,
+                event_type=r.event_type,
+                payload=json.loads(body),
+                session_id=r.session_id,
+                created_at=r.created_at,
+                state=r.state,
+                attempts=r.attempts,
+                last_error=r.last_error,
+                size=len(body),
+            )
         )
-        for r in rows
-    ]
+    return events
 
 
 def mark_sent(session: Session, ids: Iterable[str], now: datetime) -> int:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class PatientRecord:
     state: str = ""
     postal_code: str = ""
 
+    # "form:<url>" / "consent:<id>@<version>" -> ISO date, from the practice (schedule pull).
+    history: dict[str, str] = field(default_factory=dict)
+
     def __repr__(self) -> str:  # PHI must not reach logs through a repr
         return f"PatientRecord(id={self.id!r}, <PHI hidden>)"
 
@@ -94,3 +98,39 @@ class AppointmentRecord:
     start: datetime  # naive local clinic time
     visit_type: str
     status: str = "booked"
+
+
+# Steps after check-in write these.
+
+
+@dataclass(frozen=True, repr=False)
+class NewEvent:
+    """An event to queue; several are written in one transaction by Store.record_events."""
+
+    event_type: str
+    payload: dict[str, Any]
+    priority: int = 1  # outbox.NORMAL_PRIORITY; outbox.HIGH_PRIORITY (0) jumps the backlog
+
+    def __repr__(self) -> str:  # the payload may hold PHI
+        return f"NewEvent({self.event_type!r})"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """The patient completed a form or signed a consent (key "form:<url>" or
+    "consent:<id>@<version>") on `day`; kept so the next visit does not ask again."""
+
+    patient_id: str
+    key: str
+    day: date
+
+
+@dataclass(frozen=True, repr=False)
+class FormDraft:
+    id: str
+    session_id: str
+    body: dict[str, Any]  # decrypted: questionnaire, answers so far, ids
+    updated_at: datetime
+
+    def __repr__(self) -> str:
+        return f"FormDraft(id={self.id!r}, session_id={self.session_id!r})"

@@ -34,7 +34,10 @@ from .records import (
     ClinicianRecord,
     Contact,
     DeadLetter,
+    FormDraft,
+    HistoryEntry,
     KioskStatus,
+    NewEvent,
     PatientRecord,
 )
 
@@ -285,12 +288,106 @@ class Store:
     # -- events and outbox ------------------------------------------------------
 
     def record_event(
-        self, event_type: str, payload: dict[str, Any], session_id: str | None, now: datetime
+        self,
+        event_type: str,
+        payload: dict[str, Any],
+        session_id: str | None,
+        now: datetime,
+        priority: int = outbox.NORMAL_PRIORITY,
     ) -> str:
-        """An event with no local state change (identify.failed, visit.step_timing ...)."""
+        """An event with no local state change (identify.failed, step.event ...)."""
         now = _utc(now)
         with self._write() as s:
-            return outbox.add_event(s, self._cipher, event_type, payload, session_id, now)
+            return outbox.add_event(s, self._cipher, event_type, payload, session_id, now, priority)
+
+    def record_events(
+        self,
+        events: Iterable[NewEvent],
+        session_id: str | None,
+        now: datetime,
+        *,
+        history: HistoryEntry | None = None,
+        close_draft: str | None = None,
+    ) -> list[str]:
+        """Several events, the patient's history entry and the closing of a form draft,
+        in ONE transaction: a finished form, its alert and "done this year" exist together
+        or not at all."""
+        now = _utc(now)
+        with self._write() as s:
+            ids = [
+                outbox.add_event(s, self._cipher, e.event_type, e.payload, session_id, now, e.priority)
+                for e in events
+            ]
+            if history is not None:
+                self._add_local_history(s, history)
+            if close_draft is not None:
+                # The event now carries the answers: the draft's copy of the PHI goes.
+                gone = s.execute(delete(m.FormDraft).where(m.FormDraft.id == close_draft))
+                if gone.rowcount != 1:
+                    # Closed twice (a double tap, a retry after a crash): the first one stands.
+                    raise StoreError(f"form draft {close_draft} is not open")
+            return ids
+
+    # -- form drafts and patient history ------------------------------------------
+
+    def save_draft(self, draft_id: str, session_id: str, body: dict[str, Any], now: datetime) -> None:
+        """Create or replace a draft (called after every confirmed answer). A draft exists
+        only while its form is open: closing it (record_events) deletes it."""
+        now = _utc(now)
+        blob = self._enc("form_drafts", "body", json.dumps(body, sort_keys=True, separators=(",", ":")))
+        with self._write() as s:
+            draft = s.get(m.FormDraft, draft_id)
+            if draft is None:
+                s.add(m.FormDraft(id=draft_id, session_id=session_id, body=blob, created_at=now, updated_at=now))
+            else:
+                draft.body, draft.updated_at = blob, now
+
+    def open_drafts(self, session_id: str | None = None) -> list[FormDraft]:
+        """Open drafts, oldest first; of one visit, or of every visit if session_id is None."""
+        d = m.FormDraft
+        query = select(d).order_by(d.created_at, d.id)
+        if session_id is not None:
+            query = query.where(d.session_id == session_id)
+        with self._read() as s:
+            rows = s.scalars(query).all()
+            return [
+                FormDraft(r.id, r.session_id, json.loads(self._dec("form_drafts", "body", r.body)), r.updated_at)
+                for r in rows
+            ]
+
+    def patient_history(self, patient_id: str) -> dict[str, date]:
+        """When the patient last completed each form / signed each consent version: the
+        practice's record and this kiosk's, whichever is later."""
+        with self._read() as s:
+            p = s.get(m.Patient, patient_id)
+            if p is None:
+                raise StoreError(f"unknown patient {patient_id}")
+            merged: dict[str, date] = {}
+            for column in ("history", "local_history"):
+                for key, day in self._history(p, column).items():
+                    if key not in merged or day > merged[key]:
+                        merged[key] = day
+            return merged
+
+    def _history(self, p: m.Patient, column: str) -> dict[str, date]:
+        blob = getattr(p, column)
+        if blob is None:
+            return {}
+        out = {}
+        for key, value in json.loads(self._dec("patients", column, blob)).items():
+            try:
+                out[key] = date.fromisoformat(value)
+            except (TypeError, ValueError):
+                log.warning("patient history entry with a bad date ignored")
+        return out
+
+    def _add_local_history(self, s: Session, entry: HistoryEntry) -> None:
+        p = s.get(m.Patient, entry.patient_id)
+        if p is None:
+            raise StoreError(f"unknown patient {entry.patient_id}")
+        local = {k: v.isoformat() for k, v in self._history(p, "local_history").items()}
+        local[entry.key] = entry.day.isoformat()
+        p.local_history = self._enc("patients", "local_history", json.dumps(local, sort_keys=True))
 
     def outbox_pending(self, limit: int = 100, exclude: Iterable[str] = ()) -> list[outbox.OutboxEvent]:
         """The oldest pending events; `exclude`: ids to leave out (a batch still in flight)."""
@@ -532,7 +629,8 @@ class Store:
             )
         if patient_rows:
             stmt = sqlite_insert(m.Patient)
-            updated = (*m.PHI_COLUMNS, "identity_index", "updated_at")
+            # local_history is not overwritten: the practice may not have this kiosk's news yet.
+            updated = (*m.PHI_COLUMNS, "history", "identity_index", "updated_at")
             s.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[m.Patient.id],
@@ -560,6 +658,7 @@ class Store:
         for f, v in values.items():
             row[f] = self._enc("patients", f, v)
         row["identity_index"] = self._cipher.identity_index(p.last_name, p.birth_date)
+        row["history"] = self._enc("patients", "history", json.dumps(p.history, sort_keys=True)) if p.history else None
         return row
 
     @staticmethod

@@ -14,6 +14,7 @@ from kiosk.store import (
     open_store,
 )
 from kiosk.store.demo_clinic import DEMO_PATIENTS
+from kiosk.store.database import HEAD_REVISION
 
 MARIA = DEMO_PATIENTS["maria"]
 
@@ -294,7 +295,7 @@ def test_settings(store):
 def test_status_numbers(demo_store, data_dir):
     s = demo_store.status()
     assert s.outbox_pending == 0 and s.outbox_oldest is None and s.last_sync is None
-    assert s.schema_revision == "0002" and s.dead_letters == 0
+    assert s.schema_revision == HEAD_REVISION and s.dead_letters == 0
     on_disk = sum(p.stat().st_size for p in data_dir.iterdir() if p.name in ("kiosk.db", "kiosk.db-wal"))
     assert s.db_bytes == on_disk > 0
 

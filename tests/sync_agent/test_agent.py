@@ -12,6 +12,7 @@ import pytest
 
 from agent_helpers import START, make_agent
 from fake_server import NETWORK_AFTER
+from kiosk.store import HIGH_PRIORITY
 from kiosk.sync_health import read_health
 from sync_agent import agent as agent_module
 from sync_agent.errors import PermanentError, TransientError
@@ -443,3 +444,51 @@ def test_no_extra_heartbeat_when_the_network_is_down(agent, server):
     with pytest.raises(TransientError):
         agent.sync_once()
     assert server.heartbeats == []
+
+
+# -- intake forms: urgent first, big events, the patient's history ----------------------------
+
+
+def test_an_urgent_alert_is_sent_before_the_backlog(agent, store, server):
+    backlog = record(store, 5)
+    alert = store.record_event("alert.raised", {"i": 99}, "s", START + timedelta(minutes=5),
+                               priority=HIGH_PRIORITY)
+    agent.sync_once()
+    assert server.batches[0][0] == alert
+    assert [i for batch in server.batches for i in batch][1:] == backlog
+
+
+def test_batches_stay_under_the_byte_limit_whatever_their_count(agent, store, server, monkeypatch):
+    monkeypatch.setattr(agent_module, "MAX_BATCH_BYTES", 10_000)
+    photo = "x" * 4_000  # stands in for a card photo's base64
+    ids = [store.record_event("insurance_card.captured", {"image_jpeg": photo}, "s", START + timedelta(seconds=i))
+           for i in range(5)]
+    agent.sync_once()
+    assert [i for batch in server.batches for i in batch] == ids
+    assert max(len(batch) for batch in server.batches) == 2  # 3 x 4 KB + envelopes > 10 KB
+    assert store.status().outbox_pending == 0
+
+
+def test_one_event_over_the_byte_limit_still_goes_alone(agent, store, server, monkeypatch):
+    monkeypatch.setattr(agent_module, "MAX_BATCH_BYTES", 1_000)
+    big = store.record_event("insurance_card.captured", {"image_jpeg": "x" * 5_000}, "s", START)
+    agent.sync_once()
+    assert server.batches == [[big]]
+
+
+def test_the_practices_history_of_a_patient_arrives_with_the_schedule(agent, store, server):
+    patient = {"id": "2b1f7c7e-2f0e-4a43-9b0e-3f6a7f1d7a10", "first_name": "Pat", "last_name": "Hist",
+               "birth_date": "1950-02-03",
+               "history": {"form:http://loinc.org/q/44249-1": "2026-01-15", "consent:hipaa-notice@2026-11": "2026-11-02"}}
+    server.add_appointment(day=TODAY, patient=patient)
+    agent.sync_once()
+    assert store.patient_history(patient["id"]) == {
+        "form:http://loinc.org/q/44249-1": date(2026, 1, 15), "consent:hipaa-notice@2026-11": date(2026, 11, 2)}
+
+
+def test_a_bad_history_date_is_a_bad_page(agent, store, server):
+    server.add_appointment(day=TODAY, patient={"id": "2b1f7c7e-2f0e-4a43-9b0e-3f6a7f1d7a11", "first_name": "P",
+                                               "last_name": "Bad", "birth_date": "1950-02-03",
+                                               "history": {"form:x": "last spring"}})
+    with pytest.raises(TransientError, match="history"):
+        agent.sync_once()
