@@ -42,10 +42,24 @@ class Step:
     name: str = ""
     visit_types: frozenset[str] | None = None  # None: every visit type
 
+    def prepare(self, journey: Journey) -> None:
+        """Called when the journey reaches this step, before `applies` (e.g. choose the forms)."""
+
     def applies(self, session: VisitSession) -> bool:
         if self.visit_types is None:
             return True
         return session.appointment is not None and session.appointment.visit_type in self.visit_types
+
+    def end_visit(self, journey: Journey, reason: str) -> None:
+        """The visit is ending (any reason), before the wipe: save what must not be lost."""
+
+    def recover(self, store: Store, now: datetime) -> None:
+        """At start-up: finish what a crash left half done in earlier visits."""
+
+
+# Stages that are not patient steps: no drop-off events for them.
+_NOT_STEPS = frozenset({WELCOME, COOLDOWN})
+STEP_EVENT = "step.event"
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,11 @@ class Journey:
         try:
             if session is not None:
                 now = self.clock()
+                for step in self.steps:
+                    step.end_visit(self, reason)
+                if self.state not in _NOT_STEPS:
+                    done = reason == "completed" and self.state == DONE
+                    self.record_step_events([(self.state, "completed" if done else "abandoned", None if done else reason)])
                 self.store.record_event(
                     "visit.ended",
                     {
@@ -171,7 +190,7 @@ class Journey:
         """One identification question back; answers already given stay filled in."""
         previous = {BIRTH_DATE: LAST_NAME, FIRST_NAME: BIRTH_DATE}
         if self.state in previous:
-            self._go(previous[self.state])
+            self._go(previous[self.state], action="backed_out")
 
     def try_again(self) -> None:
         """From the front-desk message back to the start of identification, same session."""
@@ -199,6 +218,7 @@ class Journey:
         names = [s.name for s in self.steps]
         start = names.index(after) + 1 if after else 0
         for step in self.steps[start:]:
+            step.prepare(self)
             if step.applies(session):
                 self._go(step.name)
                 return
@@ -259,11 +279,39 @@ class Journey:
         session.appointment = min(waiting, key=lambda m: m.start)
         self._go(CONFIRM)
 
-    def _go(self, state: str) -> None:
+    def _go(self, state: str, action: str = "completed") -> None:
+        """Show `state`; the step left is `action` (completed or backed_out) for analytics."""
+        previous = self.state
         self.state = state
         self.notice = ""
-        if self.session:
+        if self.session and state != previous:
+            changes = [] if previous in _NOT_STEPS else [(previous, action, None)]
+            self.record_step_events([*changes, (state, "started", None)])
             self.session.enter(state, self.clock())
+
+    def record_step_events(self, changes: Sequence[tuple[str, str, str | None]]) -> None:
+        """Drop-off analytics (no PHI): (step, started|completed|backed_out|abandoned,
+        reason) with the seconds spent in the current stage, language, age band and visit
+        type. Best effort: a failed write must not stop the patient's check-in."""
+        session = self._session()
+        now = self.clock()
+        seconds = session.seconds_in_stage(now)
+        context = {
+            "language": session.language,
+            "age_band": session.age_band(self._today()),
+            "visit_type": session.appointment.visit_type if session.appointment else None,
+        }
+        from kiosk.store import NewEvent  # the store is loaded by the time a visit runs
+
+        events = [
+            NewEvent(STEP_EVENT, {"step": step, "action": action, "reason": reason,
+                                  "seconds": 0.0 if action == "started" else seconds, **context})
+            for step, action, reason in changes
+        ]
+        try:
+            self.store.record_events(events, session.id, now)
+        except Exception:  # noqa: BLE001 - analytics only; the error is logged for IT
+            log.warning("analytics.not_recorded", exc_info=True)
 
     def _session(self) -> VisitSession:
         if self.session is None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # types only: the store (SQLAlchemy) is not loaded before the first frame
     from kiosk.store import AppointmentMatch, CheckInResult, Contact
@@ -38,10 +37,27 @@ class VisitSession:
     check_in: CheckInResult | None = None
     stages: list[StageVisit] = field(default_factory=list)
     changed_fields: list[str] = field(default_factory=list)
+    # Per-step state after check-in (the forms being filled, the consents to sign ...),
+    # by step name. It holds PHI: wipe() drops it.
+    step_state: dict[str, Any] = field(default_factory=dict)
 
     def enter(self, stage: str, now: datetime) -> None:
         if not self.stages or self.stages[-1].stage != stage:
             self.stages.append(StageVisit(stage, now))
+
+    def seconds_in_stage(self, now: datetime) -> float:
+        return round(max(0.0, (now - self.stages[-1].entered_at).total_seconds()), 1) if self.stages else 0.0
+
+    def age_band(self, today: date) -> str | None:
+        """Coarse age group for drop-off analytics (never the birth date itself)."""
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        for upper, band in ((17, "0-17"), (39, "18-39"), (64, "40-64")):
+            if age <= upper:
+                return band
+        return "65+"
 
     def step_timings(self, ended_at: datetime) -> list[dict]:
         """Seconds spent per stage, in order, for the visit.ended event."""
@@ -73,3 +89,4 @@ class VisitSession:
         self.contact = None
         self.check_in = None
         self.changed_fields = []
+        self.step_state = {}
