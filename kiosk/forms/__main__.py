@@ -1,7 +1,11 @@
 """Form authors' tool.
 
   python -m kiosk.forms check FILE.json [--languages es[,zh...]]
-      every problem, one per line ("error: ..." / "warning: ..."); exit 1 on any error,
+      every problem in the file, one per line ("error: ..." / "warning: ..."): what the
+      parser cannot read (all of it, not only the first), broken scoring expressions, missing
+      translations, what the kiosk screens would trip over (a required question no one can
+      answer, an option shown as a bare code...), and rules that name items the form lacks.
+      Exit 1 on any error,
       0 with only warnings, 2 when the file cannot be read as JSON. Each text without a
       translation into one of --languages (default: the kiosk's configured languages other
       than English) is an error; --languages "" turns that check off.
@@ -17,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import DEFAULT_LANGUAGES
-from kiosk.forms.questionnaire import QuestionnaireError, parse_questionnaire
-from kiosk.forms.rules import RulesError, apply_rules, find_rules, load_rules
-from kiosk.forms.scoring import ScoringError, read_scoring, score_response
+from kiosk.forms.questionnaire import QuestionnaireError, parse_questionnaire, read_questionnaire
+from kiosk.forms.rules import TOTAL, Rules, RulesError, apply_rules, find_rules, items_named, load_rules
+from kiosk.forms.runner import kiosk_problems
+from kiosk.forms.scoring import ScoringError, ScoringModel, read_scoring, score_response
 from kiosk.forms.translations import missing_translations
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
@@ -43,22 +48,62 @@ def parse_languages(value: str) -> tuple[str, ...]:
 
 def check(path: str, languages: tuple[str, ...] | list[str] = CHECK_LANGUAGES) -> int:
     raw = _read_json(path)
-    errors: list[str] = []
-    warnings: list[str] = []
-    try:
-        warnings.extend(parse_questionnaire(raw).warnings)
-    except QuestionnaireError as exc:
-        errors.append(str(exc))  # the parser stops at its first error
-    if isinstance(raw, dict):
-        model = read_scoring(raw)
-        errors.extend(model.errors)
-        warnings.extend(model.warnings)
-    errors.extend(missing_translations(raw, languages))
+    errors, warnings = check_questionnaire(raw, languages)
+    # The same problem on several options of one item is one line.
+    errors, warnings = list(dict.fromkeys(errors)), list(dict.fromkeys(warnings))
     for line in errors:
         print(f"error: {line}")
     for line in warnings:
         print(f"warning: {line}")
     return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def check_questionnaire(raw: Any, languages: tuple[str, ...] | list[str] = CHECK_LANGUAGES,
+                        rules: list[Rules] | None = None) -> tuple[list[str], list[str]]:
+    """(errors, warnings): every problem found, not only the first. An error means patients
+    must not get the form as it is; a warning is something the author should look at."""
+    result = read_questionnaire(raw)
+    errors = [str(e) for e in result.errors]
+    warnings = list(result.warnings)
+    if not isinstance(raw, dict):
+        return errors, warnings
+    model = read_scoring(raw)
+    errors.extend(model.errors)
+    warnings.extend(model.warnings)
+    if not model.errors:
+        # A dry run finds functions the FHIRPath engine lacks (e.g. SDC's answers()).
+        try:
+            score_response(raw, {"resourceType": "QuestionnaireResponse", "status": "in-progress"})
+        except ScoringError as exc:
+            errors.append(f"{exc} (the kiosk could not work out the score)")
+    errors.extend(missing_translations(raw, languages))
+    if result.questionnaire is not None and not result.errors:
+        kiosk_errors, kiosk_warnings = kiosk_problems(raw)
+        errors.extend(kiosk_errors)
+        warnings.extend(kiosk_warnings)
+        try:
+            all_rules = load_rules() if rules is None else rules
+        except RulesError as exc:
+            warnings.append(f"rules not checked: {exc}")
+        else:
+            warnings.extend(_rules_problems(all_rules, raw, model))
+    return errors, warnings
+
+
+def _rules_problems(all_rules: list[Rules], raw: dict[str, Any], model: ScoringModel) -> list[str]:
+    """A rules file that matches this form but flags an item the form does not have."""
+    rules = find_rules(all_rules, raw)
+    if rules is None:
+        return []
+    out = []
+    for flag in rules.flags:
+        if flag.item != TOTAL and not items_named(model, flag.item):
+            out.append(f"rules {rules.name!r} ({rules.source}): flag {flag.name!r} names item {flag.item!r}, "
+                       "which this form does not have (the flag can never be raised)")
+        elif flag.item == TOTAL and not model.option_scores and not model.calculated:
+            out.append(f"rules {rules.name!r} ({rules.source}): flag {flag.name!r} needs a total, but this form "
+                       "has no scores")
+    return out
 
 
 def score(questionnaire_path: str, response_path: str) -> int:

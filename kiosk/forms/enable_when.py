@@ -8,6 +8,8 @@
   when no answer equals the value (so it is true for an unanswered question).
 - Codings are equal when their codes are, and their systems are when both name one.
 
+Repeating groups: see EnableWhenEvaluator for which instance a condition reads.
+
 The parser has already refused loops and mismatched types, so evaluation cannot recurse forever
 or compare a date with a Coding.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 import operator as op
 from collections.abc import Callable, Mapping, Sequence
 
-from kiosk.forms.questionnaire import Coding, EnableWhen, Questionnaire, Value
+from kiosk.forms.questionnaire import Coding, EnableWhen, Instance, Questionnaire, Value
 
 Answers = Mapping[str, Sequence[Value]]  # linkId -> the answers given (empty or absent: none)
 
@@ -59,34 +61,81 @@ def condition_holds(condition: EnableWhen, answers: Sequence[Value]) -> bool:
 
 
 class EnableWhenEvaluator:
-    """Evaluates enablement for one Questionnaire and one set of answers, memoised per call."""
+    """Evaluates enablement for one Questionnaire and one set of answers, memoised per call.
 
-    def __init__(self, questionnaire: Questionnaire, answers: Answers):
+    Answers come either as a plain mapping linkId -> answers (forms without repeating groups,
+    or only their first instance) or through `lookup(linkId, instance)` and
+    `instance_count(group linkId, instance of its parent)` for repeating groups. An instance
+    beyond its group's count is disabled, with everything in it.
+
+    Which occurrence a condition reads when its question sits in a repeating group (R4
+    enableWhen.question): the same instance when the item is in that group too; otherwise the
+    nearest one, i.e. the last instance of a group before the item, the first of one after it.
+    """
+
+    def __init__(
+        self,
+        questionnaire: Questionnaire,
+        answers: Answers | None = None,
+        *,
+        lookup: Callable[[str, Instance], Sequence[Value]] | None = None,
+        instance_count: Callable[[str, Instance], int] | None = None,
+    ):
         self.questionnaire = questionnaire
-        self.answers = answers
-        self._cache: dict[str, bool] = {}
+        plain = answers if answers is not None else {}
+        self._lookup = lookup or (lambda link_id, instance: plain.get(link_id) or ())
+        self._count = instance_count or (lambda group, parent_instance: 1)
+        self._cache: dict[tuple[str, Instance], bool] = {}
 
-    def is_enabled(self, link_id: str) -> bool:
-        cached = self._cache.get(link_id)
+    def is_enabled(self, link_id: str, instance: Instance = ()) -> bool:
+        q = self.questionnaire
+        instance = q.instance_of(link_id, instance)  # KeyError for an unknown linkId: a bug
+        key = (link_id, instance)
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
-        item = self.questionnaire.by_link_id[link_id]  # KeyError for an unknown linkId: a bug
-        parent = self.questionnaire.parent_of[link_id]
-        if parent is not None and not self.is_enabled(parent):
+        item = q.by_link_id[link_id]
+        parent = q.parent_of[link_id]
+        if not self._exists(link_id, instance):
+            enabled = False
+        elif parent is not None and not self.is_enabled(parent, instance):
             enabled = False
         elif not item.enable_when:
             enabled = True
         else:
-            results = (condition_holds(c, self.enabled_answers(c.question)) for c in item.enable_when)
+            results = (
+                condition_holds(c, self.enabled_answers(c.question, self.target_instance(link_id, instance, c.question)))
+                for c in item.enable_when
+            )
             enabled = any(results) if item.enable_behavior == "any" else all(results)
-        self._cache[link_id] = enabled
+        self._cache[key] = enabled
         return enabled
 
-    def enabled_answers(self, link_id: str) -> Sequence[Value]:
+    def _exists(self, link_id: str, instance: Instance) -> bool:
+        """Every repeating group around the item has the instance asked for."""
+        groups = self.questionnaire.repeat_path[link_id]
+        return all(instance[depth] < self._count(group, instance[:depth]) for depth, group in enumerate(groups))
+
+    def target_instance(self, source: str, instance: Instance, target: str) -> Instance:
+        """The instance of `target` that a condition on `source` (at `instance`) reads."""
+        q = self.questionnaire
+        source_groups = q.repeat_path[source]
+        out: list[int] = []
+        for depth, group in enumerate(q.repeat_path[target]):
+            if depth < len(source_groups) and source_groups[depth] == group:
+                out.append(instance[depth])
+            elif q.order[group] < q.order[source]:
+                out.append(max(0, self._count(group, tuple(out)) - 1))
+            else:
+                out.append(0)
+        return tuple(out)
+
+    def enabled_answers(self, link_id: str, instance: Instance = ()) -> Sequence[Value]:
         """The answers of a question as the rules see them: none while it is disabled."""
-        if not self.is_enabled(link_id):
+        instance = self.questionnaire.instance_of(link_id, instance)
+        if not self.is_enabled(link_id, instance):
             return ()
-        return self.answers.get(link_id) or ()
+        return self._lookup(link_id, instance) or ()
 
 
 def enabled_link_ids(questionnaire: Questionnaire, answers: Answers) -> set[str]:

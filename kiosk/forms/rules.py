@@ -130,7 +130,7 @@ def find_rules(all_rules: list[Rules], raw_q: dict[str, Any]) -> Rules | None:
     return next((r for r in all_rules if r.matches(raw_q)), None)
 
 
-def _items_named(model: ScoringModel, name: str) -> list[str]:
+def items_named(model: ScoringModel, name: str) -> list[str]:
     """linkIds an item reference means: the linkId itself, an LHC-style '/44260-8' path, or item.code."""
     return [
         link_id for link_id, codes in model.item_codes.items()
@@ -145,7 +145,7 @@ def apply_rules(rules: Rules, model: ScoringModel, score: Score) -> Outcome:
         if flag.item == TOTAL:
             values = [score.total] if score.total is not None else []
         else:
-            values = [score.item_scores[i] for i in _items_named(model, flag.item) if i in score.item_scores]
+            values = [score.item_scores[i] for i in items_named(model, flag.item) if i in score.item_scores]
         if any(_OPERATORS[flag.operator](v, flag.score) for v in values):
             if flag.name not in flags:
                 flags.append(flag.name)

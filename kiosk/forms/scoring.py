@@ -11,6 +11,7 @@ Errors name the linkId and the expression, never an answer value.
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,8 @@ from antlr4 import CommonTokenStream, InputStream
 from antlr4.error.ErrorListener import ErrorListener
 from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
 from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
+
+from kiosk.forms.value_sets import inline_value_sets
 
 ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 ITEM_WEIGHT = "http://hl7.org/fhir/StructureDefinition/itemWeight"
@@ -149,6 +152,7 @@ def _expression_of(ext: dict[str, Any]) -> tuple[str | None, str | None, str | N
 
 def read_scoring(raw_q: dict[str, Any]) -> ScoringModel:
     """Collect answer scores and expressions, with problems for the form authors' tool."""
+    raw_q = inline_value_sets(raw_q)  # scores may sit on the concepts of a contained ValueSet
     option_scores: dict[str, tuple[tuple[dict[str, Any], float], ...]] = {}
     calculated: list[Expression] = []
     variables: dict[str, tuple[Expression, ...]] = {}
@@ -284,9 +288,12 @@ def _with_weights(model: ScoringModel, response: dict[str, Any]) -> dict[str, An
 
 
 def _weight(inputs: list[Any]) -> list[float]:
-    """SDC weight()/ordinal(): the score of each Coding in the input; empty for unscored ones."""
+    """SDC weight()/ordinal(): the score of each Coding in the input; empty for unscored ones.
+    An answer (`answer.weight()`, as LHC-Forms writes it) counts as its valueCoding."""
     out = []
     for value in inputs:
+        if isinstance(value, dict) and isinstance(value.get("valueCoding"), dict):
+            value = value["valueCoding"]
         score = extension_score(value)
         if score is not None:
             out.append(score)
@@ -298,9 +305,15 @@ _FUNCTIONS = {"weight": {"fn": _weight}, "ordinal": {"fn": _weight}}
 _SAFE_MESSAGES = ("Not implemented", "expects no params", "wrong arity")
 
 
+@lru_cache(maxsize=256)
+def _compiled(expression: str):
+    """Parsed once per expression: parsing costs more than evaluating a form's answers."""
+    return fhirpathpy.compile(expression, _R4, {"userInvocationTable": _FUNCTIONS})
+
+
 def _evaluate(expr: Expression, resource: dict[str, Any], env: dict[str, Any]) -> list[Any]:
     try:
-        return fhirpathpy.evaluate(resource, expr.expression, dict(env), _R4, {"userInvocationTable": _FUNCTIONS})
+        return _compiled(expr.expression)(resource, dict(env))
     except Exception as exc:  # fhirpathpy raises plain Exception for unknown functions
         message = str(exc)
         reason = message if message.startswith(_SAFE_MESSAGES) else f"evaluation failed ({type(exc).__name__})"
@@ -328,10 +341,13 @@ def _calculate(model: ScoringModel, expr: Expression, raw_q: dict[str, Any], res
     return result[0]
 
 
-def score_response(raw_q: dict[str, Any], response: dict[str, Any], *, total_link_id: str | None = None) -> Score:
+def score_response(raw_q: dict[str, Any], response: dict[str, Any], *, total_link_id: str | None = None,
+                   model: ScoringModel | None = None) -> Score:
     """Item scores and total. The total is the calculatedExpression of `total_link_id` or else of
-    the last calculated item (totals close a form); without any, the sum of item scores."""
-    model = read_scoring(raw_q)
+    the last calculated item (totals close a form); without any, the sum of item scores.
+    `model`: read_scoring(raw_q) when the caller has it already (it parses every expression)."""
+    raw_q = inline_value_sets(raw_q)
+    model = model or read_scoring(raw_q)
     scores = item_scores(model, response)
     calculated = [c for c in model.calculated if total_link_id in (None, c.link_id)]
     if calculated:

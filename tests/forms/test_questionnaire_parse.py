@@ -138,3 +138,121 @@ def test_item_without_link_id_and_wrong_resource_type():
         parse_questionnaire(q({"type": "string", "text": "Name"}))
     with pytest.raises(QuestionnaireError, match="not Questionnaire"):
         parse_questionnaire({"resourceType": "Patient"})
+
+
+def test_read_collects_every_error_across_items():
+    from kiosk.forms.questionnaire import read_questionnaire
+    result = read_questionnaire(q(
+        {"linkId": "a", "type": "quantity", "text": "a"},
+        {"linkId": "b", "type": "choice", "text": "b"},
+        {"linkId": "g", "type": "group", "item": [
+            {"linkId": "c", "type": "string", "text": "c",
+             "enableWhen": [{"question": "nope", "operator": "exists", "answerBoolean": True}]},
+            {"linkId": "c", "type": "string", "text": "dup"},
+            {"linkId": "d", "type": "choice", "text": "d", "answerOption": [{"valueTime": "10:00:00"}]},
+        ]},
+        {"type": "string", "text": "no id"},
+        {"linkId": "e", "type": "string", "text": "e", "required": "maybe", "maxLength": -1},
+    ))
+    problems = [(e.link_id, e.problem) for e in result.errors]
+    assert problems == [
+        ("a", "unsupported item type 'quantity' (the kiosk reads: boolean, choice, date, decimal, display, group, "
+              "integer, open-choice, string, text)"),
+        ("b", "choice item has no answerOption"),
+        ("c", "duplicate linkId"),
+        ("d", "answerOption valueTime is not supported (only valueCoding, valueString and valueInteger)"),
+        ("", "an item has no linkId (text: 'no id')"),
+        ("e", "maxLength is not a positive integer"),
+        ("e", "required is not a boolean"),
+        ("c", "enableWhen refers to unknown linkId 'nope'"),
+    ]
+    # The readable rest is still there for further checks.
+    assert result.questionnaire is not None and "g" in result.questionnaire.by_link_id
+
+
+def test_parse_raises_the_first_error_and_carries_the_others():
+    with pytest.raises(QuestionnaireError) as caught:
+        parse_questionnaire(q({"linkId": "a", "type": "quantity"}, {"linkId": "b", "type": "choice"}))
+    assert caught.value.link_id == "a"
+    assert [e.link_id for e in caught.value.others] == ["b"]
+
+
+def test_an_item_with_errors_is_not_blamed_again_by_its_dependants():
+    from kiosk.forms.questionnaire import read_questionnaire
+    result = read_questionnaire(q(
+        {"linkId": "a", "type": "dateTime", "text": "when?"},
+        {"linkId": "b", "type": "string", "text": "b", "enableWhen": [{"question": "a", "operator": "exists",
+                                                                        "answerBoolean": True}]},
+    ))
+    assert [str(e) for e in result.errors] == [
+        "item 'a': unsupported item type 'dateTime' (the kiosk reads: boolean, choice, date, decimal, display, "
+        "group, integer, open-choice, string, text)"]
+
+
+def test_every_loop_is_reported():
+    from kiosk.forms.questionnaire import read_questionnaire
+    ew = lambda other: [{"question": other, "operator": "exists", "answerBoolean": True}]  # noqa: E731
+    result = read_questionnaire(q(
+        {"linkId": "a", "type": "string", "enableWhen": ew("b")}, {"linkId": "b", "type": "string", "enableWhen": ew("a")},
+        {"linkId": "c", "type": "string", "enableWhen": ew("d")}, {"linkId": "d", "type": "string", "enableWhen": ew("c")},
+    ))
+    assert [e.problem for e in result.errors] == ["enableWhen conditions form a loop"] * 2
+
+
+@pytest.mark.parametrize("extension, problem", [
+    ("sdc-questionnaire-enableWhenExpression", "enableWhenExpression is not supported"),
+    ("sdc-questionnaire-answerExpression", "answerExpression is not supported"),
+])
+def test_sdc_features_that_change_the_questions_are_named(extension, problem):
+    url = "http://hl7.org/fhir/uv/sdc/StructureDefinition/" + extension
+    raw = q({"linkId": "a", "type": "string", "text": "a",
+             "extension": [{"url": url, "valueExpression": {"language": "text/fhirpath", "expression": "true"}}]})
+    with pytest.raises(QuestionnaireError, match=problem):
+        parse_questionnaire(raw)
+
+
+def test_modifier_extension_is_refused_and_initial_expression_only_warned():
+    with pytest.raises(QuestionnaireError, match="modifierExtension"):
+        parse_questionnaire(q({"linkId": "a", "type": "string", "text": "a",
+                               "modifierExtension": [{"url": "http://x", "valueBoolean": True}]}))
+    parsed = parse_questionnaire(q({"linkId": "a", "type": "string", "text": "a", "extension": [
+        {"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-initialExpression",
+         "valueExpression": {"language": "text/fhirpath", "expression": "%patient.name"}}]}))
+    assert parsed.warnings == ("item 'a': initialExpression (pre-filling from the record) is ignored",)
+
+
+def test_r5_style_options_on_string_and_integer_items_read_as_choice():
+    parsed = parse_questionnaire(q(
+        {"linkId": "s", "type": "string", "text": "s", "answerOption": [{"valueString": "A"}, {"valueString": "B"}]},
+        {"linkId": "i", "type": "integer", "text": "i", "answerOption": [{"valueInteger": 12}]},
+        {"linkId": "m", "type": "integer", "text": "m", "answerOption": [{"valueString": "x"}]},
+    ))
+    assert parsed.by_link_id["s"].type == "choice" and parsed.by_link_id["i"].type == "choice"
+    assert parsed.by_link_id["m"].type == "integer" and parsed.by_link_id["m"].answer_options == ()
+    assert "item 's': answerOption on a string item (R5 style), read as a choice item" in parsed.warnings
+    assert "item 'm': answerOption on a integer item is ignored" in parsed.warnings
+
+
+def test_kiosk_relevant_extensions_and_structure():
+    parsed = parse_questionnaire(q(
+        {"linkId": "meds", "type": "group", "text": "Meds", "repeats": True, "extension": [
+            {"url": "http://hl7.org/fhir/StructureDefinition/questionnaire-maxOccurs", "valueInteger": 3}],
+         "item": [{"linkId": "name", "type": "string", "text": "Name", "prefix": "1."}]},
+        {"linkId": "total", "type": "decimal", "text": "Total", "readOnly": True, "extension": [
+            {"url": "http://hl7.org/fhir/StructureDefinition/questionnaire-hidden", "valueBoolean": True},
+            {"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression",
+             "valueExpression": {"language": "text/fhirpath", "expression": "1"}}]},
+        language="en",
+    ))
+    meds, total = parsed.by_link_id["meds"], parsed.by_link_id["total"]
+    assert meds.is_repeating_group and meds.max_occurs == 3
+    assert parsed.by_link_id["name"].prefix == "1."
+    assert total.hidden and total.calculated and not meds.hidden
+    assert parsed.language == "en"
+    assert parsed.repeat_path == {"meds": ("meds",), "name": ("meds",), "total": ()}
+    assert parsed.instance_of("name") == (0,) and parsed.instance_of("name", (2, 5)) == (2,)
+    assert parsed.instance_of("total", (1,)) == ()
+    with pytest.raises(QuestionnaireError, match="maxOccurs"):
+        parse_questionnaire(q({"linkId": "g", "type": "group", "repeats": True, "item": [
+            {"linkId": "x", "type": "string", "text": "x"}], "extension": [
+            {"url": "http://hl7.org/fhir/StructureDefinition/questionnaire-maxOccurs", "valueInteger": 0}]}))

@@ -54,3 +54,26 @@ def test_other_language_or_empty_content_does_not_count():
                       {"linkId": "b", "type": "display", "text": "Hi", "_text": es("  ")}]}
     assert missing_translations(raw_q, ["es"]) == ["item a: text has no 'es' translation",
                                                    "item b: text has no 'es' translation"]
+
+
+def test_regional_tags_serve_the_language_and_an_exact_tag_wins():
+    from kiosk.forms.translations import translation
+
+    def tr(*pairs):
+        return {"extension": [{"url": TRANSLATION, "extension": [
+            {"url": "lang", "valueCode": lang}, {"url": "content", "valueString": text}]} for lang, text in pairs]}
+
+    assert translation(tr(("es-MX", "Hola")), "es") == "Hola"
+    assert translation(tr(("es", "Hola")), "es-US") == "Hola"
+    assert translation(tr(("es-MX", "Qué onda"), ("es-US", "Hola")), "es-US") == "Hola"
+    assert translation(tr(("pt", "Olá")), "es") is None
+
+
+def test_text_in_a_language_falls_back_to_the_base_text():
+    from kiosk.forms.translations import is_base_language, text_in
+    owner = {"text": "Hello", "_text": es("Hola")}
+    assert text_in(owner, "text", "es") == "Hola"
+    assert text_in(owner, "text", "zh") == "Hello"
+    assert text_in({"linkId": "x"}, "text", "es") is None
+    assert is_base_language({"language": "en-US"}, "en") and is_base_language({}, "en")
+    assert not is_base_language({"language": "en"}, "es")
