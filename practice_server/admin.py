@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, bundles, consent_documents, forms_bundle
 from . import models as m
 from .bundles import DEFAULT_CONFIG, store_config
 from .enrolment import token_hash
@@ -175,3 +175,40 @@ def revoke_device(db: Session, device_id: str, now: datetime, reason: str) -> bo
         audit.record(db, "device.revoked", now, device_id=device.id, site_id=device.site_id)
         db.flush()
     return True
+
+
+def _site_or_error(db: Session, site_id: str) -> m.Site:
+    site = db.get(m.Site, site_id) if len(site_id) <= 36 else None
+    if site is None:
+        raise ValueError(f"no site with id {site_id!r}")
+    return site
+
+
+def publish_forms_bundle(db: Session, site_id: str, items: dict, now: datetime) -> str:
+    """Make `items` ({"questionnaires", "rules", "policy"}) the site's forms bundle
+    (replacing the default or an earlier one). Every questionnaire and rules object is
+    read with the kiosk's own parsers first; ValueError says what is wrong.
+    Returns the bundle's new version (its ETag)."""
+    now = _aware(now)
+    site = _site_or_error(db, site_id)
+    forms_bundle.check_forms_bundle(items)
+    bundles.store(db, site.id, bundles.BundleKind.forms, items, now)
+    audit.record(db, "forms.published", now, site_id=site.id)
+    db.flush()
+    return bundles.version_of(items)
+
+
+def publish_consent_documents(db: Session, site_id: str, documents: list, now: datetime) -> str:
+    """Make `documents` the site's consent documents (replacing the default or earlier
+    ones) and register each version and language, so signatures on them are accepted
+    (and still are after the site moves on to a newer version). A known id, version and
+    language with other text is refused (ValueError): changed text needs a new version.
+    Returns the consents bundle's new version (its ETag)."""
+    now = _aware(now)
+    site = _site_or_error(db, site_id)
+    items = consent_documents.check_documents(documents)
+    consent_documents.register(db, items, now, strict=True)
+    bundles.store(db, site.id, bundles.BundleKind.consents, items, now)
+    audit.record(db, "consents.published", now, site_id=site.id)
+    db.flush()
+    return bundles.version_of(items)

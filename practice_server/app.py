@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from . import __version__, auth, bundles, enrolment, events, heartbeat, logs, schedule
+from . import __version__, auth, bundles, consent_documents, enrolment, events, heartbeat, logs, schedule
 from .auth import Caller, authenticated
 from .context import ServerContext, client_address, get_context, utc_now
 from .db import open_database, reader_sessions
@@ -65,6 +65,8 @@ class PatientOut(BaseModel):
     city: str
     state: str
     postal_code: str
+    # "form:<questionnaire url>" / "consent:<document id>@<version>" -> "YYYY-MM-DD"
+    history: dict[str, str]
 
 
 class AppointmentOut(BaseModel):
@@ -217,6 +219,12 @@ def create_app(settings: ServerSettings, *, clock: Callable[[], datetime] | None
     ) -> Any:
         with ctx.read() as db:
             answer = bundles.bundle(db, _site(db, caller), kind)
+            served = answer["items"] if kind is bundles.BundleKind.consents else []
+            unregistered = consent_documents.unregistered(db, served) if served else []
+        if unregistered:
+            # A served version counts as published: a kiosk may sign it days from now.
+            with ctx.write.begin() as db:
+                consent_documents.register(db, served, ctx.clock(), strict=False)
         headers = {"ETag": bundles.etag(answer["version"])}
         if bundles.matches(if_none_match, answer["version"]):
             return Response(status_code=304, headers=headers)

@@ -1,8 +1,11 @@
-"""Bundles a kiosk downloads: its site's config (and, later, forms, consents, content).
+"""Bundles a kiosk downloads: its site's config, forms, consents (and, later, content).
 
 Stored per site in the `bundles` table. The config bundle is the defaults, overlaid
-with what the site stored, plus the site's name. The version (and ETag) is a hash of
-the canonical JSON of the items, so any worker computes the same one.
+with what the site stored, plus the site's name. The forms bundle is what the site
+published, else the kiosk package's default forms (forms_bundle.py); the consents
+bundle is a list of documents: the site's published ones, else the kiosk package's
+(consent_documents.py). The version (and ETag) is a hash of the canonical
+JSON of the items, so any worker computes the same one.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from . import consent_documents, forms_bundle
 from .models import Bundle, Site
 
 
@@ -63,22 +67,41 @@ def days_ahead(config: dict[str, Any]) -> int:
     return DEFAULT_CONFIG["days_ahead"]
 
 
+def forms_items(db: Session, site_id: str) -> dict[str, Any]:
+    stored = _stored(db, site_id, BundleKind.forms.value)
+    return stored if stored is not None else forms_bundle.default_forms_bundle()
+
+
+def consent_items(db: Session, site_id: str) -> list[dict[str, Any]]:
+    stored = _stored(db, site_id, BundleKind.consents.value)
+    return stored if stored is not None else consent_documents.default_documents()
+
+
 def bundle(db: Session, site: Site, kind: BundleKind) -> dict[str, Any]:
     if kind is BundleKind.config:
         items: Any = config_items(db, site)
+    elif kind is BundleKind.forms:
+        items = forms_items(db, site.id)
+    elif kind is BundleKind.consents:
+        items = consent_items(db, site.id)
     else:
         items = _stored(db, site.id, kind.value) or []
     return {"kind": kind.value, "version": version_of(items), "items": items}
 
 
+def store(db: Session, site_id: str, kind: BundleKind, items: Any, now: datetime) -> None:
+    """Set what a site serves for `kind` (the caller checked `items`)."""
+    text = canonical_json(items)
+    row = db.get(Bundle, (site_id, kind.value))
+    if row is None:
+        db.add(Bundle(site_id=site_id, kind=kind.value, items=text, updated_at=now))
+    else:
+        row.items, row.updated_at = text, now
+
+
 def store_config(db: Session, site_id: str, overrides: dict[str, Any], now: datetime) -> None:
     """Set a site's config overrides (without site_name, which follows the site)."""
-    items = canonical_json({k: v for k, v in overrides.items() if k != "site_name"})
-    row = db.get(Bundle, (site_id, BundleKind.config.value))
-    if row is None:
-        db.add(Bundle(site_id=site_id, kind=BundleKind.config.value, items=items, updated_at=now))
-    else:
-        row.items, row.updated_at = items, now
+    store(db, site_id, BundleKind.config, {k: v for k, v in overrides.items() if k != "site_name"}, now)
 
 
 def etag(version: str) -> str:

@@ -4,47 +4,32 @@ Checks that read the database (does the appointment exist at the kiosk's site?) 
 in `check`, run before the event is stored; `apply` makes the change, after the event
 row is stored, in the same transaction. A Rejection's reason is shown to staff (the
 kiosk's dead-letter list) and stored: ids and field names only, never PHI.
+
+The arrival and contact types live here; the intake types (forms, alerts, consents,
+insurance cards, step events) each in their own module, all listed in REGISTRY.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from . import schedule
+from . import alerts, consents, form_responses, insurance_cards, schedule, step_events
+from .event_base import UUID_PATTERN, ApplyContext, Id, Payload, Rejection, check_visit
 from .models import Appointment, Patient
 
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-Id = Field(pattern=UUID_PATTERN)
-
-
-class Rejection(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class ApplyContext:
-    device_id: str
-    site_id: str
-    now: datetime  # the server's clock
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+__all__ = ["REGISTRY", "UUID_PATTERN", "ApplyContext", "EventType", "Rejection", "parse_payload"]
 
 
 # -- appointment.arrived ----------------------------------------------------------------
 
 
-class Arrived(_Payload):
+class Arrived(Payload):
     appointment_id: str = Id
     patient_id: str = Id
     clinician_id: str = Id
@@ -52,13 +37,7 @@ class Arrived(_Payload):
 
 
 def _check_arrived(db: Session, ctx: ApplyContext, p: Arrived) -> None:
-    appt = db.get(Appointment, p.appointment_id.lower())
-    # Another site's appointment gets the same answer as a missing one: a kiosk learns
-    # nothing about other sites.
-    if appt is None or appt.site_id != ctx.site_id:
-        raise Rejection(f"no appointment {p.appointment_id} at this kiosk's site")
-    if appt.patient_id != p.patient_id.lower():
-        raise Rejection(f"appointment {p.appointment_id} is not for patient {p.patient_id}")
+    appt = check_visit(db, ctx, p.patient_id, p.appointment_id)
     if appt.status == "cancelled":
         raise Rejection(f"appointment {p.appointment_id} was cancelled by the practice")
 
@@ -75,7 +54,7 @@ def _apply_arrived(db: Session, ctx: ApplyContext, p: Arrived) -> None:
 # -- patient.contact_changed -------------------------------------------------------------
 
 
-class ContactChanges(_Payload):
+class ContactChanges(Payload):
     phone: str | None = Field(default=None, max_length=100)
     email: str | None = Field(default=None, max_length=254)
     street: str | None = Field(default=None, max_length=200)
@@ -86,7 +65,7 @@ class ContactChanges(_Payload):
     last_name: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-class ContactChanged(_Payload):
+class ContactChanged(Payload):
     patient_id: str = Id
     changes: ContactChanges
 
@@ -138,6 +117,15 @@ REGISTRY: dict[str, EventType] = _registry(
     EventType("identify.cooldown", None),
     EventType("visit.ended", None),
     EventType("visit.step_timing", None),
+    EventType("form.response", form_responses.FormResponseEvent, form_responses.check, form_responses.apply),
+    EventType("alert.raised", alerts.AlertRaised, alerts.check, alerts.apply),
+    EventType("consent.signed", consents.ConsentSigned, consents.check_signed, consents.apply_signed),
+    EventType("consent.deferred", consents.ConsentDeferred, consents.check_deferred, consents.apply_deferred),
+    EventType("insurance_card.captured", insurance_cards.CardCaptured, insurance_cards.check_captured,
+              insurance_cards.apply_captured),
+    EventType("insurance_card.skipped", insurance_cards.CardSkipped, insurance_cards.check_skipped,
+              insurance_cards.apply_skipped),
+    EventType("step.event", step_events.StepEventPayload, None, step_events.apply),
 )
 
 

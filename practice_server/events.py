@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -86,6 +86,7 @@ class _Verdict:
     session_id: str | None
     reason: str | None
     parsed: Any
+    ctx: ApplyContext  # the batch's context with this event's id, time and session
 
 
 def push(db: Session, caller: Caller, batch: EventBatch, now: datetime) -> list[EventResult]:
@@ -126,7 +127,7 @@ def _one(db: Session, ctx: ApplyContext, ev: EventIn) -> EventResult:
             if verdict.reason is None:
                 apply = REGISTRY[ev.type].apply
                 if apply is not None:
-                    apply(db, ctx, verdict.parsed)
+                    apply(db, verdict.ctx, verdict.parsed)
     except IntegrityError:
         # Another worker stored this event between our look-up and our insert.
         stored = db.get(Event, (ctx.device_id, event_id), populate_existing=True)
@@ -147,12 +148,12 @@ def _push_bulk(db: Session, ctx: ApplyContext, batch: list[EventIn]) -> list[Eve
             )
         )
     } if keys else {}
-    # The arrivals' appointments in one query: their checks then find them in the
+    # The events' appointments in one query: their checks then find them in the
     # session (db.get) instead of one SELECT each. Kept referenced for the batch.
     appointments = _load_appointments(db, batch)  # noqa: F841 (held: the session maps them weakly)
     results: list[EventResult] = []
     rows: list[dict[str, Any]] = []
-    effects: list[tuple[EventIn, Any]] = []
+    effects: list[tuple[EventIn, _Verdict]] = []
     for ev in batch:
         if ev.id not in keys:
             results.append(EventResult(id=ev.id, status=REJECTED, reason="id must be a UUID"))
@@ -173,7 +174,7 @@ def _push_bulk(db: Session, ctx: ApplyContext, batch: list[EventIn]) -> list[Eve
             "status": status, "reason": verdict.reason, "payload": payload_json,
         })
         if status == ACCEPTED and REGISTRY[ev.type].apply is not None:
-            effects.append((ev, verdict.parsed))
+            effects.append((ev, verdict))
         results.append(EventResult(id=ev.id, status=status, reason=verdict.reason))
     if rows:
         # Core executemany on the table: the ORM's bulk-insert path costs more than the insert.
@@ -181,14 +182,14 @@ def _push_bulk(db: Session, ctx: ApplyContext, batch: list[EventIn]) -> list[Eve
     # In batch order, after the rows: same as one by one. A run of stock arrivals is
     # applied at once (same outcome: booked -> arrived, the first arrival's time wins).
     arrivals: list[Any] = []
-    for ev, parsed in effects:
+    for ev, verdict in effects:
         event_type = REGISTRY[ev.type]
         if event_type is _STOCK_ARRIVED:
-            arrivals.append(parsed)
+            arrivals.append(verdict.parsed)
             continue
         _apply_arrivals(db, arrivals)
         arrivals = []
-        event_type.apply(db, ctx, parsed)
+        event_type.apply(db, verdict.ctx, verdict.parsed)
     _apply_arrivals(db, arrivals)
     return results
 
@@ -214,8 +215,7 @@ def _load_appointments(db: Session, batch: list[EventIn]) -> list[Appointment]:
     ids = {
         ev.payload["appointment_id"].lower()
         for ev in batch
-        if ev.type == ARRIVED and isinstance(ev.payload.get("appointment_id"), str)
-        and _UUID.match(ev.payload["appointment_id"])
+        if isinstance(ev.payload.get("appointment_id"), str) and _UUID.match(ev.payload["appointment_id"])
     }
     if not ids:
         return []
@@ -229,12 +229,13 @@ def _answer_from(stored: Any, sent_id: str) -> EventResult:
 
 
 def _rejected(v: _Verdict, reason: str) -> _Verdict:
-    return _Verdict(v.stored_type, v.created_at, v.session_id, v.reason or reason, None)
+    return _Verdict(v.stored_type, v.created_at, v.session_id, v.reason or reason, None, v.ctx)
 
 
-def _judge(db: Session, ctx: ApplyContext, ev: EventIn) -> _Verdict:
+def _judge(db: Session, batch_ctx: ApplyContext, ev: EventIn) -> _Verdict:
     """Everything that decides accepted/rejected, before anything is written."""
     created_at = session_id = None
+    ctx = batch_ctx
     try:
         try:
             created_at = datetime.fromisoformat(ev.created_at)
@@ -250,9 +251,10 @@ def _judge(db: Session, ctx: ApplyContext, ev: EventIn) -> _Verdict:
         event_type = REGISTRY.get(ev.type)
         if event_type is None:
             raise Rejection(f"unknown event type {ev.type[:64]!r}")
+        ctx = replace(batch_ctx, event_id=ev.id.lower(), created_at=created_at, session_id=session_id)
         parsed = parse_payload(event_type, ev.payload)
         if event_type.check is not None:
             event_type.check(db, ctx, parsed)
     except Rejection as r:
-        return _Verdict(ev.type[:64], created_at, session_id, r.reason, None)
-    return _Verdict(ev.type, created_at, session_id, None, parsed)
+        return _Verdict(ev.type[:64], created_at, session_id, r.reason, None, ctx)
+    return _Verdict(ev.type, created_at, session_id, None, parsed, ctx)

@@ -16,17 +16,20 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Sequence,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -215,3 +218,163 @@ class AuditEntry(Base):
     site_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
     path: Mapped[str | None] = mapped_column(String(200))
     client_address: Mapped[str | None] = mapped_column(String(100))
+
+
+# -- what patients do at the kiosk (event effects; see the event type modules) ---------------
+
+
+class FormResponse(Base):
+    """A questionnaire answered at the kiosk (form.response). FHIR: fhir_resources.py."""
+
+    __tablename__ = "form_responses"
+    __table_args__ = (
+        UniqueConstraint("device_id", "event_id", name="uq_form_responses_device_id_event_id"),
+        Index("ix_form_responses_patient_id_questionnaire_url", "patient_id", "questionnaire_url"),
+        Index("ix_form_responses_site_id_day", "site_id", "day"),
+    )
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)  # the FHIR id
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    event_id: Mapped[str] = mapped_column(String(UUID_LEN))
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"))
+    questionnaire_url: Mapped[str] = mapped_column(String(500))
+    questionnaire_version: Mapped[str | None] = mapped_column(String(64))
+    questionnaire_title: Mapped[str | None] = mapped_column(String(300))
+    codes: Mapped[str] = mapped_column(Text)  # canonical JSON [{"system", "code"}]
+    status: Mapped[str] = mapped_column(String(16))  # completed or in-progress
+    language: Mapped[str] = mapped_column(String(35))
+    authored: Mapped[datetime] = mapped_column(UTCDateTime)
+    day: Mapped[date] = mapped_column(Date)  # authored, in the site's time zone
+    items: Mapped[str] = mapped_column(Text)  # canonical JSON: QuestionnaireResponse.item as sent
+    score_total: Mapped[float | None] = mapped_column(Float)
+    score_band: Mapped[str | None] = mapped_column(String(64))
+    flags: Mapped[str] = mapped_column(Text)  # canonical JSON list of flag names
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Alert(Base):
+    """Something staff must see now (alert.raised), e.g. an urgent answer. The kiosk
+    sends it before the form response it belongs to."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_site_id_acknowledged_at", "site_id", "acknowledged_at"),)
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)  # made by the kiosk
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # urgent_answer
+    priority: Mapped[str] = mapped_column(String(16))  # high
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"))
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON {"questionnaire_url", "flags"}
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)  # kiosk clock
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ConsentDocument(Base):
+    """Every consent document version (per language) the practice ever published or
+    served: a signature is accepted only for a text registered here."""
+
+    __tablename__ = "consent_documents"
+    __table_args__ = (PrimaryKeyConstraint("id", "version", "language", name="pk_consent_documents"),)
+
+    id: Mapped[str] = mapped_column(String(64))  # e.g. hipaa-notice
+    version: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(35))
+    kind: Mapped[str] = mapped_column(String(16))  # privacy, financial or treatment
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # exactly as shown: sync_protocol.consent_hash.consent_text
+    sha256: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PatientConsent(Base):
+    """A consent signed at the kiosk (consent.signed) or left for the front desk
+    (consent.deferred). Signed ones are FHIR Consents (fhir_resources.py)."""
+
+    __tablename__ = "patient_consents"
+    __table_args__ = (
+        UniqueConstraint("device_id", "event_id", name="uq_patient_consents_device_id_event_id"),
+        Index("ix_patient_consents_patient_id_document_id", "patient_id", "document_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)  # the FHIR id
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    event_id: Mapped[str] = mapped_column(String(UUID_LEN))
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"))
+    document_id: Mapped[str] = mapped_column(String(64))
+    document_version: Mapped[str] = mapped_column(String(40))
+    document_language: Mapped[str] = mapped_column(String(35))
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # signed or deferred
+    deferred_reason: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # signed_at, or the event's time
+    day: Mapped[date] = mapped_column(Date)  # `at` in the site's time zone
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signature_strokes: Mapped[int | None] = mapped_column(Integer)
+    signature_points: Mapped[int | None] = mapped_column(Integer)
+    signature_width: Mapped[int | None] = mapped_column(Integer)
+    signature_height: Mapped[int | None] = mapped_column(Integer)
+    # The pen strokes as the kiosk recorded them (kiosk/signature.py JSON), when it sent them.
+    signature_stroke_data: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InsuranceCard(Base):
+    """A card side photographed at the kiosk (FHIR DocumentReference, fhir_resources.py),
+    or the patient's answer that there is no card to take (status skipped)."""
+
+    __tablename__ = "insurance_cards"
+    __table_args__ = (
+        UniqueConstraint("device_id", "event_id", name="uq_insurance_cards_device_id_event_id"),
+        Index("ix_insurance_cards_patient_id_side", "patient_id", "side"),
+    )
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)  # the FHIR id
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    event_id: Mapped[str] = mapped_column(String(UUID_LEN))
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"))
+    # current (the newest image of this side), superseded (a newer one came), skipped
+    status: Mapped[str] = mapped_column(String(16))
+    side: Mapped[str | None] = mapped_column(String(8))  # front or back
+    skipped_reason: Mapped[str | None] = mapped_column(String(32))  # no_card or declined
+    image_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    capture: Mapped[str | None] = mapped_column(String(8))  # auto or manual
+    sharpness: Mapped[float | None] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # captured_at, or the event's time
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StepEvent(Base):
+    """One step of the kiosk journey started, completed, backed out of or abandoned
+    (step.event): drop-off analytics, no PHI. `day` is the site's local date."""
+
+    __tablename__ = "step_events"
+    __table_args__ = (
+        PrimaryKeyConstraint("device_id", "event_id", name="pk_step_events"),
+        Index("ix_step_events_site_id_day", "site_id", "day"),
+    )
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    event_id: Mapped[str] = mapped_column(String(UUID_LEN))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    session_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    step: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))  # started, completed, backed_out, abandoned
+    seconds: Mapped[float] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(35))
+    age_band: Mapped[str | None] = mapped_column(String(8))
+    visit_type: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # kiosk clock
+    day: Mapped[date] = mapped_column(Date)

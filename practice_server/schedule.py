@@ -17,6 +17,9 @@ The cursor (opaque to the kiosk: base64url of JSON) holds
 While `more` is true the cursor also holds the position reached (`pos`: change
 number + id, keyset paging), the window fixed for this pull (`win`), the pull's
 start time (`t0`) and the highest change number sent so far (`max`).
+
+Each patient comes with their `history` (patient_history.py): what they already
+completed or signed, so the kiosk can skip it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from . import patient_history
 from .models import SCHEDULE_CHANGE_SEQ, Appointment, Clinician, Counter, Patient
 
 OVERLAP = timedelta(seconds=120)
@@ -193,6 +197,7 @@ def pull(
     patient_ids = sorted({r.patient_id for r in rows})
     clinician_ids = sorted({r.clinician_id for r in rows})
     patients = db.scalars(select(Patient).where(Patient.id.in_(patient_ids) if patient_ids else false()))
+    history = patient_history.histories(db, patient_ids)
     clinicians = db.scalars(
         select(Clinician).where(Clinician.id.in_(clinician_ids) if clinician_ids else false())
     )
@@ -200,16 +205,17 @@ def pull(
         cursor=_encode(nxt),
         more=more,
         clinicians=[{"id": x.id, "display_name": x.display_name} for x in clinicians],
-        patients=[_patient(p) for p in patients],
+        patients=[_patient(p, history[p.id]) for p in patients],
         appointments=[_appointment(r) for r in rows],
     )
 
 
-def _patient(p: Patient) -> dict[str, Any]:
+def _patient(p: Patient, history: dict[str, str]) -> dict[str, Any]:
     return {
         "id": p.id, "first_name": p.first_name, "last_name": p.last_name,
         "birth_date": p.birth_date.isoformat(), "phone": p.phone, "email": p.email,
         "street": p.street, "city": p.city, "state": p.state, "postal_code": p.postal_code,
+        "history": history,
     }
 
 

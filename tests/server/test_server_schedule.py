@@ -56,7 +56,8 @@ def test_rows_have_the_contract_shape(server, kiosk, week):
                  "visit_type": "follow_up", "status": "booked"}
     p = seen["patients"][a["patient_id"]]
     assert set(p) == {"id", "first_name", "last_name", "birth_date", "phone", "email", "street", "city",
-                      "state", "postal_code"}
+                      "state", "postal_code", "history"}
+    assert p["history"] == {}
     assert p["birth_date"].count("-") == 2
 
 
