@@ -71,6 +71,7 @@ class KioskApp(App):
         self.staff_idle = IdleTimer(kiosk_config.staff_idle_seconds, 10)
         self.warning: IdleWarning | None = None
         self.allow_exit = False
+        self._card_camera = None
 
     def attach_store(self, store: Store) -> None:
         """Build the services that work on the local database (also used to swap it in tests)."""
@@ -88,6 +89,9 @@ class KioskApp(App):
             language=config.default_language,
         )
         self.staff_auth = StaffAuth(store, config.staff_pin_hash, self.clock)
+        # A crash may have cut a visit short: what its patient confirmed is sent now.
+        for step in self.journey.steps:
+            step.recover(store, self.clock())
 
     def ensure_store(self) -> bool:
         """Open the database now if it is not open yet; False (and an apology) if it cannot be."""
@@ -221,6 +225,17 @@ class KioskApp(App):
     def wipe_screens(self) -> None:
         for screen in self.manager.screens:
             screen.clear()
+
+    def card_camera(self):
+        """The camera for card photos, made on first use from the `camera` setting."""
+        if self._card_camera is None:
+            from hardware.camera import DEMO_REPLAY_DIR, make_camera
+
+            setting = self.kiosk_config.camera
+            if setting == "auto":
+                setting = f"replay:{DEMO_REPLAY_DIR}" if self.kiosk_config.demo else "opencv:0"
+            self._card_camera = make_camera(setting)
+        return self._card_camera
 
     def edit_contact(self, field: str) -> None:
         self.screen("edit_contact").start(field)

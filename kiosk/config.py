@@ -66,6 +66,10 @@ class KioskConfig:
     cooldown_seconds: int = 120
     minutes_per_visit: int = 15
     log_level: str = "INFO"
+    # The card camera: "opencv:0" (/dev/video0), "opencv:/dev/video2", "replay:<folder>"
+    # (recorded frames, tests and demos) or "none". "auto": the first USB camera on a
+    # kiosk with a server, the bundled recorded frames of a sample card in demo mode.
+    camera: str = "auto"
     # Sync with the practice server (written by `python -m provisioning enrol`).
     device_id: str | None = None
     site_id: str | None = None
@@ -106,6 +110,7 @@ _STR_KEYS = (
     "default_language",
     "staff_pin_hash",
     "log_level",
+    "camera",
     "device_id",
     "site_id",
 )
@@ -115,6 +120,7 @@ KNOWN_KEYS: tuple[str, ...] = (
     "key_file",
     "log_file",
     "log_level",
+    "camera",
     "site_name",
     "server_url",
     "languages",
@@ -277,6 +283,12 @@ def _build(raw: dict[str, Any], source: Path | None, where: str, env: Mapping[st
             bad("log_level", "one of " + ", ".join(LOG_LEVELS), raw["log_level"])
         else:
             values["log_level"] = level
+
+    if "camera" in values:
+        camera = values["camera"]
+        kind = camera.split(":", 1)[0]
+        if camera not in ("auto", "none") and (kind not in ("opencv", "replay") or ":" not in camera):
+            bad("camera", "'opencv:0' (the first camera), 'opencv:/dev/videoN', 'replay:<folder>', 'auto' or 'none'", camera)
 
     # -- booleans ------------------------------------------------------------
     if "fullscreen" in raw:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-import time
 from pathlib import Path
 
 from kiosk.config import KioskConfig
@@ -20,10 +19,11 @@ log = logging.getLogger(__name__)
 
 class Tour:
     def __init__(self, app, out_dir: Path):
-        from kiosk import ui_driver
+        from kiosk import ui_driver, ui_intake  # Kivy is set up by now
 
         self.app = app
         self.ui = ui_driver
+        self.intake = ui_intake
         self.out_dir = out_dir
         self.count = 0
         self.shots: list[Path] = []
@@ -39,12 +39,7 @@ class Tour:
         self.ui.type_keys(self.app, text)
 
     def wait_until(self, condition, timeout: float) -> None:
-        end = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > end:
-                raise TimeoutError(f"tour: screen {self.app.manager.current!r} did not change in time")
-            self.ui.pump(1)
-            time.sleep(0.05)
+        self.ui.wait_until(condition, timeout)
 
     def identify(self, name_keys: str, date_keys: str, label: str | None = None) -> None:
         """Type a demo patient's last name and birth date; date_keys in the screen's box order."""
@@ -74,6 +69,10 @@ class Tour:
         self.shot("en-edit-phone")
         self.tap("save")
         self.tap("contact_ok")
+        self.shot("en-card-ask")
+        self.intake.photograph_card(self.app, shot=lambda label: self.shot(f"en-{label}"))
+        self.intake.sign_consents(self.app, shot=lambda label: self.shot(f"en-{label}"))
+        self.intake.fill_forms(self.app, shot=lambda label: self.shot(f"en-{label}"), shots_every=6)
         self.shot("en-done")
         self.tap("finish")
 
@@ -85,6 +84,11 @@ class Tour:
         self.tap("yes_me")
         self.shot("es-review-contact")
         self.tap("contact_ok")
+        self.tap("card_none")
+        self.intake.sign_consents(self.app, shot=lambda label: self.shot(f"es-{label}"), sign=1)
+        # An answer that needs a person (PHQ-9 item 9): staff are alerted, the patient sees calm words.
+        self.intake.fill_forms(self.app, choose=lambda page: 1 if page.link_id == "44260-8" else None,
+                          shot=lambda label: self.shot(f"es-{label}"), shots_every=10)
         self.shot("es-done")
         self.tap("finish")
 
@@ -117,8 +121,10 @@ class Tour:
         self.shot("large-edit-email")
         self.tap("cancel")
         self.tap("contact_ok")
-        self.shot("large-done")
-        self.tap("finish")
+        self.shot("large-card-ask")
+        self.tap("card_none")
+        self.shot("large-consent")
+        self.tap("start_over")
 
         # 6. High contrast (a returning patient who is already checked in).
         self.tap("contrast")

@@ -6,7 +6,9 @@ Controls are found by their `action` name, never by their (translated) text.
 """
 from __future__ import annotations
 
+import math
 import os
+import time
 from pathlib import Path
 
 from kivy.base import EventLoop, ExceptionManager
@@ -86,6 +88,39 @@ def _press(widget) -> None:
     touch = UnitTestTouch(x, y)
     _as_main_loop(touch.touch_down)
     _as_main_loop(touch.touch_up)
+
+
+def draw(app, action: str, points: list[tuple[float, float]]) -> None:
+    """Drag one finger along `points`, given as fractions of the control (0..1, y down)."""
+    widget = find(app, action)
+    at = lambda fx, fy: widget.to_window(widget.x + fx * widget.width, widget.top - fy * widget.height)  # noqa: E731
+    touch = UnitTestTouch(*at(*points[0]))
+    _as_main_loop(touch.touch_down)
+    for point in points[1:]:
+        _as_main_loop(lambda: touch.touch_move(*at(*point)))
+    _as_main_loop(touch.touch_up)
+    pump(1)
+
+
+def sign(app, action: str = "signature_pad") -> None:
+    """Sign like a person: a slanted, looping name across the middle of the pad."""
+    points = []
+    steps = 120
+    for i in range(steps + 1):
+        t = i / steps
+        a = 2 * math.pi * 6 * t
+        points.append((0.1 + 0.7 * t - 0.05 * math.sin(a), 0.62 - 0.22 * (1 - math.cos(a)) * (0.8 + 0.2 * math.sin(5 * t))))
+    draw(app, action, points)
+
+
+def wait_until(condition, timeout: float) -> None:
+    """Run frames until `condition()` holds (a camera capture, an idle warning ...)."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError("the screen did not change in time")
+        pump(1)
+        time.sleep(0.02)
 
 
 def texts(app) -> list[str]:

@@ -30,6 +30,7 @@ APT_PACKAGES=(
     libx11-6 libxext6 libxrender1 libxcursor1 libxi6 libxrandr2 libxss1 libxfixes3
     libxinerama1 libxxf86vm1 libxkbcommon0 libdbus-1-3
     libzbar0 libmtdev1
+    libglib2.0-0  # opencv-python (camera, card photos, signature PNGs)
     fonts-noto-core
     ca-certificates
 )

@@ -1,7 +1,8 @@
 """What every screen shares: the app it talks to, refresh on show, and clearing PHI."""
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import ColorProperty, StringProperty
+from kivy.properties import ColorProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 
@@ -53,3 +54,10 @@ class KioskScreen(Screen):
     def clear(self) -> None:
         """Forget every piece of patient data this screen shows or holds."""
         self.notice = ""
+
+
+class ScreenPart(BoxLayout):
+    """A page a screen swaps in and out of itself (a question, a message, a camera view).
+    Laid out like Page; `screen` is the owner its buttons call."""
+
+    screen = ObjectProperty(None, allownone=True)

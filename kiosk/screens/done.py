@@ -14,6 +14,8 @@ class DoneScreen(KioskScreen):
 
     def refresh(self) -> None:
         session = self.journey.session
+        if session is None or session.check_in is None:  # the visit is already over
+            return
         result = session.check_in
         self.already = result.already
         self.clinician = session.appointment.clinician_name

@@ -308,12 +308,18 @@ class Store:
         *,
         history: HistoryEntry | None = None,
         close_draft: str | None = None,
+        save_draft: tuple[str, dict[str, Any]] | None = None,
     ) -> list[str]:
-        """Several events, the patient's history entry and the closing of a form draft,
-        in ONE transaction: a finished form, its alert and "done this year" exist together
-        or not at all."""
+        """Several events, the patient's history entry and a form draft saved (draft id,
+        body) or closed, in ONE transaction: an answer and the alert it raised, or a
+        finished form, its response and "done this year", exist together or not at all."""
         now = _utc(now)
+        draft_blob = None
+        if save_draft is not None:
+            draft_blob = self._enc("form_drafts", "body", json.dumps(save_draft[1], sort_keys=True, separators=(",", ":")))
         with self._write() as s:
+            if save_draft is not None:
+                self._put_draft(s, save_draft[0], session_id or "", draft_blob, now)
             ids = [
                 outbox.add_event(s, self._cipher, e.event_type, e.payload, session_id, now, e.priority)
                 for e in events
@@ -336,11 +342,15 @@ class Store:
         now = _utc(now)
         blob = self._enc("form_drafts", "body", json.dumps(body, sort_keys=True, separators=(",", ":")))
         with self._write() as s:
-            draft = s.get(m.FormDraft, draft_id)
-            if draft is None:
-                s.add(m.FormDraft(id=draft_id, session_id=session_id, body=blob, created_at=now, updated_at=now))
-            else:
-                draft.body, draft.updated_at = blob, now
+            self._put_draft(s, draft_id, session_id, blob, now)
+
+    @staticmethod
+    def _put_draft(s: Session, draft_id: str, session_id: str, blob: bytes, now: datetime) -> None:
+        draft = s.get(m.FormDraft, draft_id)
+        if draft is None:
+            s.add(m.FormDraft(id=draft_id, session_id=session_id, body=blob, created_at=now, updated_at=now))
+        else:
+            draft.body, draft.updated_at = blob, now
 
     def open_drafts(self, session_id: str | None = None) -> list[FormDraft]:
         """Open drafts, oldest first; of one visit, or of every visit if session_id is None."""

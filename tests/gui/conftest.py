@@ -96,8 +96,11 @@ def app_session(config, clock):
 
 
 @pytest.fixture
-def app(app_session, clock, tmp_path):
-    """The running app with a fresh demo clinic and everything back to defaults."""
+def app(app_session, clock, tmp_path, request):
+    """The running app with a fresh demo clinic and everything back to defaults.
+
+    Unless the test is marked full_intake, the practice has published no forms and no
+    consents, so a visit is check-in, contact details, card and done."""
     from kiosk import ui_driver
     from kiosk.theme import theme
 
@@ -105,6 +108,9 @@ def app(app_session, clock, tmp_path):
     old = app_session.store
     store = open_store(tmp_path / "data", tmp_path / "keys" / "data.key")
     store.load_demo_clinic(clock().astimezone().date())
+    if request.node.get_closest_marker("full_intake") is None:
+        store.save_bundle("forms", {"kind": "forms", "items": {"questionnaires": [], "rules": [], "policy": []}}, "none")
+        store.save_bundle("consents", {"kind": "consents", "items": []}, "none")
     app_session.journey.session = None
     app_session.staff_mode = False
     app_session._hide_warning()

@@ -40,3 +40,10 @@ def check_in_until_stopped(app, last_name_keys, patient):
         ui.tap(app, action)
     if app.manager.current == "confirm":
         ui.tap(app, "yes_me")
+
+
+def confirm_contact(app) -> None:
+    """Contact details are right; no insurance card with me today: the visit is done."""
+    ui.tap(app, "contact_ok")
+    if app.manager.current == "insurance_card":
+        ui.tap(app, "card_none")

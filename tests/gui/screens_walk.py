@@ -59,6 +59,22 @@ def every_screen(app, restyle=lambda: None):
     ui.pump(3)
     yield app.manager.current  # edit_contact
     journey.complete_step("review_contact")
+    yield show()  # insurance_card: do you have your card?
+    app.screen("insurance_card").start_photos()
+    yield show()  # insurance_card: the camera
+    app.screen("insurance_card").skip()
+    yield show()  # consent: the text
+    app.screen("consent").to_signing()
+    ui.pump(3)
+    yield app.manager.current  # consent: the signature pad
+    while journey.state == "consent":
+        journey.step("consent").defer(journey)
+    yield show()  # forms: a typed answer (the reason for the visit)
+    forms = journey.step("forms")
+    forms.answer(journey, ["Check-up"])
+    forms.next(journey)
+    yield show()  # forms: a yes/no question
+    journey.complete_step("forms")
     yield show()  # done
     app.end_visit("test")
     restyle()

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.gui
 
 ALL_SCREENS = {
     "welcome", "last_name", "birth_date", "first_name", "confirm", "review_contact", "edit_contact",
-    "done", "front_desk", "cooldown", "staff_pin", "staff", "problem",
+    "insurance_card", "consent", "forms", "done", "front_desk", "cooldown", "staff_pin", "staff", "problem",
 }
 MIN_TARGET = dp(48)
 MIN_GAP = dp(6)
@@ -126,6 +126,7 @@ def _problems(app, screen: str) -> list[str]:
     [(False, "en"), (True, "en"), (False, "es")],
     ids=["standard", "high-contrast", "spanish"],
 )
+@pytest.mark.full_intake
 def test_every_screen_at_every_text_size(app, shot, high_contrast, language):
     problems = []
     for step, scale in enumerate(TEXT_STEPS):

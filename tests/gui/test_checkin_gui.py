@@ -5,7 +5,9 @@ import pytest
 
 from kiosk import ui_driver as ui
 from kiosk.store.demo_clinic import DEMO_PATIENTS
-from tests.gui.patient_steps import arrived_events, check_in_to_review, check_in_until_stopped, identify, mdy
+from tests.gui.patient_steps import (
+    arrived_events, check_in_to_review, check_in_until_stopped, confirm_contact, identify, mdy,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -34,7 +36,7 @@ def test_check_in_with_contact_change(app, shot):
     assert app.manager.current == "review_contact"
     assert app.store.get_contact(app.journey.session.appointment.patient_id).phone == "(555) 201-9876"
 
-    ui.tap(app, "contact_ok")
+    confirm_contact(app)
     assert app.manager.current == "done"
     assert "You are checked in" in ui.texts(app)
     shot("checkin-done")
@@ -49,7 +51,7 @@ def test_check_in_twice_says_already(app):
         identify(app, "GARCIA-LOPEZ", mdy(maria.birth_date))
         ui.tap(app, "yes_me")
         if app.manager.current == "review_contact":
-            ui.tap(app, "contact_ok")
+            confirm_contact(app)
         assert app.manager.current == "done"
         last = ui.texts(app)
         ui.tap(app, "finish")
@@ -71,7 +73,7 @@ def test_spanish_check_in_uses_day_month_year(app, shot):
     ui.tap(app, "next")
     assert app.manager.current == "confirm"
     ui.tap(app, "yes_me")
-    ui.tap(app, "contact_ok")
+    confirm_contact(app)
     assert app.manager.current == "done"
     shot("checkin-es-done")
     assert "You are checked in" not in ui.texts(app)
@@ -190,7 +192,7 @@ def test_expected_wait_uses_the_configured_minutes_per_visit(app):
         for n, suffix in enumerate("AB"):
             identify(app, "WAITER" + suffix, f"01{n + 1:02d}1970")
             ui.tap(app, "yes_me")
-            ui.tap(app, "contact_ok")
+            confirm_contact(app)
             places.append((app.screen("done").position, app.screen("done").wait_minutes))
             ui.tap(app, "finish")
         assert places == [(1, 0), (2, 25)]
@@ -209,7 +211,7 @@ def test_full_disk_at_check_in_sends_to_front_desk_and_keeps_what_was_saved(app)
     ui.type_keys(app, "\b" * 30 + "PEORIA")
     ui.tap(app, "save")
     patient_id = app.journey.session.appointment.patient_id
-    ui.tap(app, "contact_ok")
+    confirm_contact(app)
     ui.tap(app, "finish")
 
     engine = app.store._engine

@@ -87,6 +87,7 @@ def test_start_over_wipes_and_resets_text_and_language(app):
     assert "GARCIA" not in _all_widget_text(app)
 
 
+@pytest.mark.full_intake
 def test_language_switch_changes_every_visible_text_on_every_screen(app):
     """On each screen, switching to Spanish changes every word-bearing text at once."""
     unchanged = []

@@ -11,9 +11,8 @@ from __future__ import annotations
 import pytest
 
 from kiosk.flow import Journey
-from kiosk.steps import default_steps
 from kiosk.store import Store
-from logic_helpers import NOW, FakeClock
+from logic_helpers import NOW, FakeClock, core_steps
 
 
 @pytest.fixture
@@ -25,4 +24,4 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def journey(demo_store: Store, clock: FakeClock) -> Journey:
-    return Journey(demo_store, default_steps(), clock)
+    return Journey(demo_store, core_steps(), clock)

@@ -48,3 +48,11 @@ def identify(journey: Journey, last_name: str, born: date, first_name: str | Non
     journey.enter_birth_date(born)
     if first_name is not None:
         journey.enter_first_name(first_name)
+
+
+def core_steps() -> list:
+    """Identification and the contact review only: the journey tests are about the core;
+    the card, consent and forms steps have their own tests."""
+    from kiosk.steps import ReviewContactStep
+
+    return [ReviewContactStep()]

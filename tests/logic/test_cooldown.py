@@ -17,9 +17,8 @@ from kiosk.flow import (
     IdentifyPolicy,
     Journey,
 )
-from kiosk.steps import default_steps
 from kiosk.store import open_store
-from logic_helpers import MARIA_BORN, events, identify
+from logic_helpers import MARIA_BORN, core_steps, events, identify
 
 WRONG_BORN = date(1970, 1, 1)
 
@@ -89,7 +88,7 @@ def test_cooldown_survives_a_restart(journey, demo_store, clock, data_dir, key_f
     clock.advance(30)
 
     # A new Journey on the same store (the app restarted) starts in cool-down.
-    restarted = Journey(demo_store, default_steps(), clock)
+    restarted = Journey(demo_store, core_steps(), clock)
     assert restarted.state == COOLDOWN
     restarted.begin()
     assert restarted.state == COOLDOWN and restarted.session is None
@@ -97,7 +96,7 @@ def test_cooldown_survives_a_restart(journey, demo_store, clock, data_dir, key_f
     # So does one on a freshly opened store (the whole process restarted).
     demo_store.close()
     with open_store(data_dir, key_file) as reopened:
-        again = Journey(reopened, default_steps(), clock)
+        again = Journey(reopened, core_steps(), clock)
         assert again.state == COOLDOWN
         assert again.cooldown_remaining() == pytest.approx(90)
         again.begin()
@@ -122,7 +121,7 @@ def test_cooldown_passes_when_the_clock_moves_on(journey, demo_store, clock):
     assert events(demo_store, "identify.failed")[-1].payload["attempt"] == 1
     assert journey.state == FRONT_DESK
     # And a new Journey made after the cool-down starts at the welcome screen.
-    assert Journey(demo_store, default_steps(), clock).state == WELCOME
+    assert Journey(demo_store, core_steps(), clock).state == WELCOME
 
 
 def test_staff_can_clear_the_cooldown(journey, demo_store, clock):
@@ -135,7 +134,7 @@ def test_staff_can_clear_the_cooldown(journey, demo_store, clock):
     assert demo_store.get_setting(FAILURES_SETTING) == "0"
     journey.begin()
     assert journey.state == LAST_NAME
-    assert Journey(demo_store, default_steps(), clock).state == WELCOME
+    assert Journey(demo_store, core_steps(), clock).state == WELCOME
 
 
 def test_clear_cooldown_resets_a_partial_failure_count(journey, demo_store):
@@ -206,7 +205,7 @@ def test_mixed_failure_reasons_all_count(journey, demo_store):
 
 
 def test_custom_policy(demo_store, clock):
-    journey = Journey(demo_store, default_steps(), clock, IdentifyPolicy(max_attempts=2, cooldown_seconds=30))
+    journey = Journey(demo_store, core_steps(), clock, IdentifyPolicy(max_attempts=2, cooldown_seconds=30))
     fail_once(journey)
     assert journey.state == FRONT_DESK
     fail_once(journey)
@@ -221,8 +220,8 @@ def test_custom_policy(demo_store, clock):
 
 def test_try_again_during_a_cooldown_set_elsewhere_ends_the_visit(demo_store, clock):
     """Two journeys on one store (e.g. two app windows): the other one hit the limit."""
-    mine = Journey(demo_store, default_steps(), clock)
-    other = Journey(demo_store, default_steps(), clock)
+    mine = Journey(demo_store, core_steps(), clock)
+    other = Journey(demo_store, core_steps(), clock)
     fail_once(mine)
     assert mine.state == FRONT_DESK
     for _ in range(4):

@@ -24,10 +24,9 @@ from kiosk.flow import (
     WELCOME,
     Journey,
 )
-from kiosk.steps import default_steps
 from kiosk.store import outbox as store_outbox
 from kiosk.store.demo_clinic import DEMO_PATIENTS
-from logic_helpers import MARIA_BORN, TODAY, events, identify
+from logic_helpers import MARIA_BORN, TODAY, core_steps, events, identify
 from tests.store.store_helpers import add_trigger, drop_trigger
 
 REVIEW = "review_contact"
@@ -221,7 +220,7 @@ def test_cooldown_engages_even_if_its_events_cannot_be_written(journey, demo_sto
     monkeypatch.undo()
     journey.begin()
     assert journey.state == COOLDOWN
-    assert Journey(demo_store, default_steps(), journey.clock).state == COOLDOWN
+    assert Journey(demo_store, core_steps(), journey.clock).state == COOLDOWN
 
 
 def test_cooldown_engages_when_the_database_refuses_events(journey, demo_store, data_dir):

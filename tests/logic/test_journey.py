@@ -21,10 +21,9 @@ from kiosk.flow import (
     Journey,
     Step,
 )
-from kiosk.steps import default_steps
 from kiosk.store import Contact
 from kiosk.store.demo_clinic import DEMO_PATIENTS
-from logic_helpers import ANA_BORN, MARIA_BORN, SMITH_BORN, TODAY, events, identify
+from logic_helpers import core_steps, ANA_BORN, MARIA_BORN, SMITH_BORN, TODAY, events, identify
 
 REVIEW = "review_contact"
 MARIA = DEMO_PATIENTS["maria"]
@@ -104,7 +103,7 @@ def test_checking_in_again_in_a_new_session_is_already_done(journey, demo_store,
 
     # And again with a brand-new Journey on the same store (as after an app restart).
     journey.end("completed")
-    again = Journey(demo_store, default_steps(), clock)
+    again = Journey(demo_store, core_steps(), clock)
     identify(again, "Garcia Lopez", MARIA_BORN)
     again.confirm(True)
     assert again.state == DONE and again.session.check_in.already is True
@@ -119,7 +118,7 @@ def test_journey_today_is_the_local_date_of_the_clock(demo_store, clock, monkeyp
     time_module.tzset()
     try:
         clock.now = datetime(2025, 3, 11, 3, 30, tzinfo=UTC)  # 21:30 on March 10 in Chicago
-        journey = Journey(demo_store, default_steps(), clock)
+        journey = Journey(demo_store, core_steps(), clock)
         identify(journey, "garcia lopez", MARIA_BORN)
         assert journey.state == CONFIRM
     finally:
@@ -204,9 +203,9 @@ def test_first_name_matches_one_part_of_a_compound_first_name():
 
 
 def test_no_match_and_no_appointment_today_look_the_same_but_log_different_reasons(demo_store, clock):
-    stranger = Journey(demo_store, default_steps(), clock)
+    stranger = Journey(demo_store, core_steps(), clock)
     identify(stranger, "Nobody-Here", date(1970, 1, 1))
-    ana = Journey(demo_store, default_steps(), clock)
+    ana = Journey(demo_store, core_steps(), clock)
     identify(ana, "de la cruz", ANA_BORN)
 
     # The patient sees exactly the same thing.
@@ -412,7 +411,7 @@ class Goodbye(Step):
 
 
 def test_steps_apply_by_visit_type(demo_store, clock):
-    steps = [*default_steps(), PhysicalForm(), Goodbye()]
+    steps = [*core_steps(), PhysicalForm(), Goodbye()]
     john = Journey(demo_store, steps, clock)
     identify(john, "smith", SMITH_BORN, "john")  # annual physical
     john.confirm(True)

@@ -17,9 +17,8 @@ from kiosk.flow import COOLDOWN, DONE, FRONT_DESK, Journey
 from kiosk.logging_setup import REDACTED, configure_logging, shutdown_logging
 from kiosk.staff import StaffAuth
 from kiosk.staff_pin import DEMO_PIN, DEMO_PIN_HASH
-from kiosk.steps import default_steps
 from kiosk.store import AppointmentRecord, ClinicianRecord, PatientRecord
-from logic_helpers import TODAY, events
+from logic_helpers import TODAY, core_steps, events
 
 CANARY = PatientRecord(
     id="8d3c1d9e-6a55-4d8e-9d4b-0c1f6f0a9b11",
@@ -92,7 +91,7 @@ def log_file(tmp_path):
 def test_no_phi_reaches_the_log(log_file, demo_store, clock):
     store = demo_store
     store.import_schedule([CLINICIAN], [CANARY], [APPOINTMENT])
-    journey = Journey(store, default_steps(), clock)
+    journey = Journey(store, core_steps(), clock)
     logging.getLogger("kiosk.test").info("test.started")
 
     # 1. Wrong birth date (no match), then the right one but "That's not me".

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from store_helpers import NOW, TODAY, add_clinic, add_trigger, new_id, raw
+from store_helpers import NOW, TODAY, add_clinic, add_trigger, drop_trigger, new_id, raw
 from kiosk.store import HIGH_PRIORITY, HistoryEntry, NewEvent, PatientRecord, StoreError
 
 
@@ -64,3 +64,15 @@ def test_urgent_events_jump_the_queue_but_keep_their_own_order(store):
     assert [e.id for e in store.outbox_pending()] == urgent + normal
     with pytest.raises(ValueError):
         store.record_event("x", {}, "s", NOW, priority=7)
+
+
+def test_an_answer_and_the_alert_it_raised_are_saved_together(store, data_dir):
+    add_trigger(data_dir, "no_alerts", "BEFORE INSERT ON outbox_events")
+    with pytest.raises(Exception, match="simulated write failure"):
+        store.record_events([NewEvent("alert.raised", {"f": 1}, HIGH_PRIORITY)], "s", NOW,
+                            save_draft=("d1", {"answers": 9}))
+    assert store.open_drafts() == []  # neither the answer nor the alert
+    drop_trigger(data_dir, "no_alerts")
+    store.record_events([NewEvent("alert.raised", {"f": 1}, HIGH_PRIORITY)], "s", NOW, save_draft=("d1", {"answers": 9}))
+    assert [d.body for d in store.open_drafts()] == [{"answers": 9}]
+    assert [e.event_type for e in store.outbox_pending()] == ["alert.raised"]

@@ -1,0 +1,295 @@
+"""Intake forms, one question per screen: large answer buttons, progress, back and next.
+
+The screen renders the FormRunner's current page and hands what the patient chose to
+the forms step (kiosk.steps.forms), which validates, saves and moves on.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from kivy.factory import Factory
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.forms.answers import NOT_A_DATE, NOT_A_NUMBER, NOT_WHOLE_NUMBER
+from kiosk.forms.translations import text_in
+from kiosk.screens import load_kv_once
+from kiosk.screens.base import KioskScreen
+from kiosk.widgets.buttons import KioskButton
+from kiosk.widgets.date_entry import DateEntry
+from kiosk.widgets.entry import EntryField
+from kiosk.widgets.keyboard import BACKSPACE, OnScreenKeyboard
+from kiosk.widgets.keypad import Keypad
+from kiosk.widgets.tr import tr
+
+CHOICE_TYPES = ("choice", "open-choice", "boolean")
+NUMBER_TYPES = ("integer", "decimal")
+TEXT_TYPES = ("string", "text")
+
+
+class ChoiceButton(KioskButton):
+    label = StringProperty("")
+    selected = BooleanProperty(False)
+    value = ObjectProperty(None, allownone=True)
+
+
+class FormEntryRow(BoxLayout):
+    """Back, the typed answer and Next in one row (above the on-screen keyboard)."""
+
+    screen = ObjectProperty(None, allownone=True)
+
+
+class FormsScreen(KioskScreen):
+    form_title = StringProperty("")
+    position = NumericProperty(0)
+    total = NumericProperty(0)
+    context = StringProperty("")
+    question = StringProperty("")
+    kind = StringProperty("")  # choice, number, date, text, display
+    multiple = BooleanProperty(False)
+    can_go_back = BooleanProperty(False)
+    inline_actions = BooleanProperty(False)  # Back/Next sit beside a typed answer
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._question_page = None
+        self._calm_page = None
+        self._choices: list[ChoiceButton] = []
+        self._entry: EntryField | None = None
+        self._date: DateEntry | None = None
+        self._shown = None  # (form, page, language) on screen, so a refresh keeps typing
+        self._item_type = ""
+
+    @property
+    def step(self):
+        return self.journey.step("forms")
+
+    # -- showing ---------------------------------------------------------------------
+    def refresh(self) -> None:
+        journey = self.journey
+        if journey is None or journey.session is None or journey.state != "forms":
+            return
+        if self.step.showing_calm_message(journey):
+            self._show(self._calm())
+            return
+        runner = self.step.runner(journey)
+        if runner is None:  # nothing left (e.g. the last form ended with the calm message)
+            return
+        page = runner.page
+        number, forms = self.step.progress(journey)
+        title = text_in(runner.raw, "title", runner.language) or ""
+        self.form_title = tr._("Form {number} of {total}").format(number=number, total=forms) + (f" · {title}" if title else "")
+        self.position, self.total = runner.position, runner.total
+        self.context = "\n".join(page.context)
+        if page.kind == "add_another":
+            self.question = tr._(page.text).format(**page.text_params)
+        else:
+            self.question = f"{page.prefix} {page.text}" if page.prefix else page.text
+        self.can_go_back = runner.position > 1
+        self._show(self._page())
+        key = (id(runner), runner.position, page.kind, page.link_id, page.instance, tr.language)
+        if key != self._shown:
+            self._shown = key
+            self._build_answers(page)
+            self._page().ids.scroll.scroll_y = 1
+
+    def _page(self):
+        if self._question_page is None:
+            self._question_page = Factory.FormQuestionPage(screen=self)
+        return self._question_page
+
+    def _calm(self):
+        if self._calm_page is None:
+            self._calm_page = Factory.FormCalmPage(screen=self)
+        return self._calm_page
+
+    def _show(self, page) -> None:
+        holder = self.ids.holder
+        if page.parent is not holder:
+            holder.clear_widgets()
+            holder.add_widget(page)
+
+    def _build_answers(self, page) -> None:
+        ids = self._page().ids
+        for box in (ids.answers, ids.side, ids.below):
+            box.clear_widgets()
+        self._choices, self._entry, self._date = [], None, None
+        self._item_type = page.item_type
+        self.inline_actions = False
+        kind = "display" if page.kind == "display" else ("choice" if page.kind == "add_another" else page.item_type)
+        self.multiple = bool(page.repeats) and kind in ("choice", "open-choice")
+        if page.kind == "add_another" or kind == "boolean":
+            options = [(True, tr._("Yes")), (False, tr._("No"))]
+        else:
+            options = list(page.options)
+        current = list(page.answer)
+        if kind in CHOICE_TYPES or page.kind == "add_another":
+            self.kind = "choice"
+            for value, label in options:
+                button = ChoiceButton(label=label, value=value, selected=any(_same(value, v) for v in current),
+                                      action=f"answer:{len(self._choices)}")
+                button.bind(on_release=self._choose)
+                self._choices.append(button)
+                ids.answers.add_widget(button)
+            if kind == "open-choice":
+                typed = next((v for v in current if isinstance(v, str) and not any(_same(v, o) for o, _ in options)), "")
+                ids.answers.add_widget(Factory.KLabel(text=tr._("Something else:"), role="muted"))
+                self._add_text_entry(ids, typed, page.max_length)
+        elif kind in NUMBER_TYPES:
+            self.kind = "number"
+            self._entry = EntryField(value=_number_text(current), max_length=12, action="answer:number",
+                                     placeholder=tr._("Type a number"))
+            ids.answers.add_widget(self._entry)
+            keypad = Keypad()
+            keypad.bind(on_key=lambda _w, key: self._number_key(key))
+            ids.side.add_widget(keypad)
+            if page.item_type == "decimal":
+                point = KioskButton(text=".", kind="secondary", action="key:.", size_hint_x=None, width=keypad.width)
+                point.bind(on_release=lambda *_: self._number_key("."))
+                ids.answers.add_widget(point)
+        elif kind == "date":
+            self.kind = "date"
+            self._date = DateEntry()
+            self._date.order = list(self.app.translator.date_field_order())
+            if current:
+                d = current[0]
+                self._date.values = {"year": str(d.year), "month": f"{d.month:02d}", "day": f"{d.day:02d}"}
+            ids.answers.add_widget(self._date)
+            keypad = Keypad()
+            keypad.bind(on_key=lambda _w, key: self._date.backspace() if key == BACKSPACE else self._date.type_digit(key))
+            ids.side.add_widget(keypad)
+        elif kind in TEXT_TYPES:
+            self.kind = "text"
+            self._add_text_entry(ids, str(current[0]) if current else "", page.max_length)
+        else:
+            self.kind = "display"
+
+    def _add_text_entry(self, ids, value: str, max_length) -> None:
+        # Entry, Back and Next in one row above the keyboard: at the largest text the
+        # keyboard leaves little room, and the question above must still show.
+        self._entry = EntryField(value=value, max_length=max_length or 200, action="answer:text",
+                                 placeholder=tr._("Type your answer"))
+        row = FormEntryRow(screen=self)
+        row.ids.entry_box.add_widget(self._entry)
+        ids.below.add_widget(row)
+        self.inline_actions = True
+        keyboard = OnScreenKeyboard(layout="text")
+        keyboard.bind(on_key=lambda _w, key: self._text_key(key))
+        ids.below.add_widget(keyboard)
+
+    # -- the patient's touches ---------------------------------------------------------
+    def _choose(self, button: ChoiceButton) -> None:
+        if self.multiple:
+            button.selected = not button.selected
+        else:
+            for other in self._choices:
+                other.selected = other is button
+            if self._entry is not None:
+                self._entry.clear()  # open-choice: an option replaces typed text
+        self.notice = ""
+
+    def _number_key(self, key: str) -> None:
+        if key == BACKSPACE:
+            self._entry.backspace()
+        elif key != "." or "." not in self._entry.value:
+            self._entry.type(key)
+
+    def _text_key(self, key: str) -> None:
+        if key == BACKSPACE:
+            self._entry.backspace()
+        else:
+            self._entry.type(key)
+            if not self.multiple:
+                for button in self._choices:
+                    button.selected = False  # open-choice: typed text replaces an option
+
+    def _values(self):
+        """What the patient gave on this page, as engine values; or a message id."""
+        if self.kind == "choice":
+            values = [b.value for b in self._choices if b.selected]
+            if self._entry is not None and self._entry.value.strip():
+                values.append(self._entry.value.strip())
+            return values
+        if self.kind == "number":
+            text = self._entry.value.strip()
+            if not text:
+                return []
+            if self._item_type == "integer":
+                return [int(text)] if text.isdigit() else NOT_WHOLE_NUMBER.message
+            try:
+                return [float(text)]
+            except ValueError:
+                return NOT_A_NUMBER.message
+        if self.kind == "date":
+            year, month, day = self._date.padded()
+            if not (year or month or day):
+                return []
+            try:
+                return [date(int(year), int(month), int(day))]
+            except ValueError:
+                return NOT_A_DATE.message
+        if self.kind == "text":
+            text = self._entry.value.strip()
+            return [text] if text else []
+        return []
+
+    def next(self) -> None:
+        journey = self.journey
+        if self.kind != "display":
+            values = self._values()
+            if isinstance(values, str):
+                self.notice = values
+                return
+            error = self.step.answer(journey, values)
+            if error is not None:
+                self.notice = error.message
+                return
+        error = self.step.next(journey)
+        if error is not None:
+            self.notice = error.message
+            return
+        self.notice = ""
+        self._after_move()
+
+    def back(self) -> None:
+        self.step.back(self.journey)
+        self.notice = ""
+        self._after_move()
+
+    def dismiss_calm_message(self) -> None:
+        self.step.dismiss_calm_message(self.journey)
+        self._after_move()
+
+    def _after_move(self) -> None:
+        if self.journey.state == "forms":
+            self.refresh()
+        else:
+            self.app.sync()
+
+    def clear(self) -> None:
+        super().clear()
+        self._shown = None
+        self.form_title = self.context = self.question = ""
+        if self._question_page is not None:
+            ids = self._question_page.ids
+            for box in (ids.answers, ids.side, ids.below):
+                box.clear_widgets()
+        self._choices, self._entry, self._date = [], None, None
+
+
+def _same(a, b) -> bool:
+    """Option values compare by code for codings, by value otherwise."""
+    code_a, code_b = getattr(a, "code", None), getattr(b, "code", None)
+    if code_a is not None or code_b is not None:
+        return code_a == code_b and getattr(a, "system", None) == getattr(b, "system", None)
+    return type(a) is type(b) and a == b
+
+
+def _number_text(values) -> str:
+    if not values:
+        return ""
+    value = values[0]
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+load_kv_once(__file__)
