@@ -39,7 +39,7 @@ class CardCaptured(Payload):
 class CardSkipped(Payload):
     patient_id: str = Id
     appointment_id: str = Id
-    reason: Literal["no_card", "declined"]
+    reason: Literal["no_card", "declined", "camera_unavailable"]
 
 
 def jpeg(p: CardCaptured) -> bytes:

@@ -62,3 +62,62 @@ def site_noon(days: int = 0, timezone: str = "America/Chicago") -> datetime:
 
 
 DEMO = {key: DEMO_PATIENTS[key] for key in ("maria", "john_smith", "walter")}
+
+
+def intake_visit(store: Store, clock: Callable[[], datetime], last_name: str, born: date,
+                 urgent: bool = False) -> str:
+    """A whole visit after check-in, through the kiosk's steps: card photos (from the demo
+    camera's recorded frames, encoded as the preview does), the first consent signed and
+    the rest left for the desk, every form answered (PHQ-9 item 9 positive if `urgent`).
+    Returns the patient id."""
+    import math
+
+    import cv2
+
+    from hardware.camera import DEMO_REPLAY_DIR
+    from hardware.card_capture import encode_card_image
+    from kiosk.signature import Signature
+    from kiosk.steps.insurance_card import CardPhoto
+
+    journey = Journey(store, default_steps(), clock)
+    journey.begin()
+    journey.enter_last_name(last_name)
+    journey.enter_birth_date(born)
+    assert journey.state == CONFIRM, journey.state
+    patient_id = journey.session.appointment.patient_id
+    journey.confirm(True)
+    journey.complete_step("review_contact")
+
+    card = journey.step("insurance_card")
+    card.start_photos(journey)
+    for side in ("card_front", "card_back"):
+        frame = cv2.imread(str(sorted((DEMO_REPLAY_DIR / side).glob("*.jpg"))[-1]))
+        image = encode_card_image(frame)
+        card.captured(journey, CardPhoto(image.jpeg, image.width, image.height, 1500.0, "auto"))
+        card.keep(journey)
+
+    consent = journey.step("consent")
+    name = [(40 + 5 * i + 20 * math.sin(i / 3), 120 - 50 * abs(math.sin(i / 4))) for i in range(100)]
+    assert consent.sign(journey, Signature((tuple(name),), 600, 200)) is None
+    while journey.state == "consent":
+        consent.defer(journey)
+
+    forms = journey.step("forms")
+    while journey.state == "forms":
+        if forms.showing_calm_message(journey):
+            forms.dismiss_calm_message(journey)
+            continue
+        page = forms.runner(journey).page
+        if page.kind == "add_another" or page.item_type == "boolean":
+            values = [False]
+        elif page.options:
+            values = [page.options[1 if urgent and page.link_id == "44260-8" else 0][0]]
+        elif page.kind == "display":
+            values = None
+        else:
+            values = ["Check-up"]
+        if values is not None:
+            assert forms.answer(journey, values) is None
+        assert forms.next(journey) is None
+    journey.end("completed")
+    return patient_id
