@@ -6,7 +6,9 @@ way the scripted tour builds it, then one full check-in per patient driven throu
 GUI with kiosk.ui_driver (real touches on the on-screen keys):
 
     check in -> last name -> next -> birth date (month day year) -> next
-    -> "yes, that's me" -> contact details OK -> finish
+    -> "yes, that's me" -> contact details OK -> "no card with me" -> finish
+
+(The practice publishes no forms and no consents here: bench_form_transitions measures those.)
 
 After check-in 1 (and 2, 5, 10, 20) and after every 50th, each time after gc.collect(),
 it records the RSS, the number of live Kivy widgets and the translator's observer count,
@@ -133,7 +135,9 @@ def check_in(app, ui, patient) -> None:
     ui.tap(app, "yes_me")
     expect("review_contact", "yes_me")
     ui.tap(app, "contact_ok")
-    expect("done", "contact_ok")
+    expect("insurance_card", "contact_ok")
+    ui.tap(app, "card_none")
+    expect("done", "card_none")
     if app.journey.session.check_in.already:
         raise BenchFailure("the kiosk says this patient was already checked in")
     ui.tap(app, "finish")
@@ -181,6 +185,8 @@ def main() -> int:
 
         init_translator(config.languages, config.default_language)
         store = open_store(config.data_dir, config.key_file)
+        store.save_bundle("forms", {"kind": "forms", "items": {"questionnaires": [], "rules": [], "policy": []}}, "none")
+        store.save_bundle("consents", {"kind": "consents", "items": []}, "none")
 
         from kiosk import ui_driver as ui
         from kiosk.app import KioskApp, utc_now

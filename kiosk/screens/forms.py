@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from kivy.factory import Factory
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
@@ -58,6 +59,7 @@ class FormsScreen(KioskScreen):
         self._entry: EntryField | None = None
         self._date: DateEntry | None = None
         self._shown = None  # (form, page, language) on screen, so a refresh keeps typing
+        self._kept: dict[str, object] = {}  # reused answer widgets (see _reused)
         self._item_type = ""
 
     @property
@@ -137,27 +139,22 @@ class FormsScreen(KioskScreen):
                 self._add_text_entry(ids, typed, page.max_length)
         elif kind in NUMBER_TYPES:
             self.kind = "number"
-            self._entry = EntryField(value=_number_text(current), max_length=12, action="answer:number",
-                                     placeholder=tr._("Type a number"))
+            self._entry = self._reused("number_entry", lambda: EntryField(max_length=12, action="answer:number"))
+            self._entry.value, self._entry.placeholder = _number_text(current), tr._("Type a number")
             ids.answers.add_widget(self._entry)
-            keypad = Keypad()
-            keypad.bind(on_key=lambda _w, key: self._number_key(key))
-            ids.side.add_widget(keypad)
+            ids.side.add_widget(self._keypad())
             if page.item_type == "decimal":
-                point = KioskButton(text=".", kind="secondary", action="key:.", size_hint_x=None, width=keypad.width)
-                point.bind(on_release=lambda *_: self._number_key("."))
-                ids.answers.add_widget(point)
+                ids.answers.add_widget(self._reused("point", self._decimal_point))
         elif kind == "date":
             self.kind = "date"
-            self._date = DateEntry()
+            self._date = self._reused("date", DateEntry)
+            self._date.clear()
             self._date.order = list(self.app.translator.date_field_order())
             if current:
                 d = current[0]
                 self._date.values = {"year": str(d.year), "month": f"{d.month:02d}", "day": f"{d.day:02d}"}
             ids.answers.add_widget(self._date)
-            keypad = Keypad()
-            keypad.bind(on_key=lambda _w, key: self._date.backspace() if key == BACKSPACE else self._date.type_digit(key))
-            ids.side.add_widget(keypad)
+            ids.side.add_widget(self._keypad())
         elif kind in TEXT_TYPES:
             self.kind = "text"
             self._add_text_entry(ids, str(current[0]) if current else "", page.max_length)
@@ -167,15 +164,50 @@ class FormsScreen(KioskScreen):
     def _add_text_entry(self, ids, value: str, max_length) -> None:
         # Entry, Back and Next in one row above the keyboard: at the largest text the
         # keyboard leaves little room, and the question above must still show.
-        self._entry = EntryField(value=value, max_length=max_length or 200, action="answer:text",
-                                 placeholder=tr._("Type your answer"))
-        row = FormEntryRow(screen=self)
-        row.ids.entry_box.add_widget(self._entry)
+        row = self._reused("entry_row", self._entry_row)
+        self._entry = row.ids.entry_box.children[0]
+        self._entry.value, self._entry.max_length = value, max_length or 200
+        self._entry.placeholder = tr._("Type your answer")
         ids.below.add_widget(row)
         self.inline_actions = True
+        ids.below.add_widget(self._reused("keyboard", self._keyboard))
+
+    # The keyboard, keypad and entries are made once and moved between pages: building
+    # fifty keys again for every typed question cost most of a page change.
+    def _reused(self, name: str, make):
+        widget = self._kept.get(name)
+        if widget is None:
+            widget = self._kept[name] = make()
+        return widget
+
+    def _keyboard(self):
         keyboard = OnScreenKeyboard(layout="text")
         keyboard.bind(on_key=lambda _w, key: self._text_key(key))
-        ids.below.add_widget(keyboard)
+        return keyboard
+
+    def _entry_row(self):
+        row = FormEntryRow(screen=self)
+        row.ids.entry_box.add_widget(EntryField(action="answer:text"))
+        return row
+
+    def _keypad(self):
+        def make():
+            keypad = Keypad()
+            keypad.bind(on_key=lambda _w, key: self._keypad_key(key))
+            return keypad
+
+        return self._reused("keypad", make)
+
+    def _keypad_key(self, key: str) -> None:
+        if self.kind == "date":
+            self._date.backspace() if key == BACKSPACE else self._date.type_digit(key)
+        else:
+            self._number_key(key)
+
+    def _decimal_point(self):
+        point = KioskButton(text=".", kind="secondary", action="key:.", size_hint_x=None, width=dp(420))
+        point.bind(on_release=lambda *_: self._number_key("."))
+        return point
 
     # -- the patient's touches ---------------------------------------------------------
     def _choose(self, button: ChoiceButton) -> None:
@@ -275,6 +307,12 @@ class FormsScreen(KioskScreen):
             for box in (ids.answers, ids.side, ids.below):
                 box.clear_widgets()
         self._choices, self._entry, self._date = [], None, None
+        # The reused entries still hold what the last patient typed.
+        for name in ("number_entry", "date"):
+            if name in self._kept:
+                self._kept[name].clear()
+        if "entry_row" in self._kept:
+            self._kept["entry_row"].ids.entry_box.children[0].clear()
 
 
 def _same(a, b) -> bool:
