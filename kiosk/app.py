@@ -237,6 +237,10 @@ class KioskApp(App):
             self._card_camera = make_camera(setting)
         return self._card_camera
 
+    def release_card_camera(self) -> None:
+        if self._card_camera is not None and self._card_camera.running:
+            self._card_camera.stop()
+
     def edit_contact(self, field: str) -> None:
         self.screen("edit_contact").start(field)
         self.show("edit_contact")
@@ -343,5 +347,6 @@ class KioskApp(App):
         return not self.allow_exit  # True keeps the window open
 
     def on_stop(self) -> None:
+        self.release_card_camera()
         if self.store is not None:
             self.store.close()

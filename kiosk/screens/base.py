@@ -61,3 +61,30 @@ class ScreenPart(BoxLayout):
     Laid out like Page; `screen` is the owner its buttons call."""
 
     screen = ObjectProperty(None, allownone=True)
+
+
+class PagedScreen(KioskScreen):
+    """A screen that shows one of several ScreenParts at a time in its `holder` (a question
+    or a message; the text or the signature pad; the camera or the photo). Each part is
+    made once, from its kv class name, and kept."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._parts: dict[str, ScreenPart] = {}
+
+    def part(self, kv_class: str) -> ScreenPart:
+        if kv_class not in self._parts:
+            from kivy.factory import Factory
+
+            self._parts[kv_class] = getattr(Factory, kv_class)(screen=self)
+        return self._parts[kv_class]
+
+    def made_part(self, kv_class: str) -> ScreenPart | None:
+        """The part if it was ever shown (for clearing), without making it."""
+        return self._parts.get(kv_class)
+
+    def show_part(self, part: ScreenPart) -> None:
+        holder = self.ids.holder
+        if part.parent is not holder:
+            holder.clear_widgets()
+            holder.add_widget(part)

@@ -1,14 +1,13 @@
 """Consent: read the document in large text, then sign it on its own page (or choose the
 front desk instead)."""
-from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.screens import load_kv_once
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.base import PagedScreen
 from kiosk.widgets.signature_pad import SignaturePad  # noqa: F401 - registers the kv class
 
 
-class ConsentScreen(KioskScreen):
+class ConsentScreen(PagedScreen):
     title = StringProperty("")
     body = StringProperty("")
     fell_back = BooleanProperty(False)
@@ -17,8 +16,6 @@ class ConsentScreen(KioskScreen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._read = None
-        self._sign = None
         self._shown = None
 
     @property
@@ -27,23 +24,7 @@ class ConsentScreen(KioskScreen):
 
     @property
     def pad(self):
-        return self._sign_page().ids.pad
-
-    def _read_page(self):
-        if self._read is None:
-            self._read = Factory.ConsentReadPage(screen=self)
-        return self._read
-
-    def _sign_page(self):
-        if self._sign is None:
-            self._sign = Factory.ConsentSignPage(screen=self)
-        return self._sign
-
-    def _show(self, page) -> None:
-        holder = self.ids.holder
-        if page.parent is not holder:
-            holder.clear_widgets()
-            holder.add_widget(page)
+        return self.part("ConsentSignPage").ids.pad
 
     def refresh(self) -> None:
         journey = self.journey
@@ -55,16 +36,16 @@ class ConsentScreen(KioskScreen):
         if shown.document_id != self._shown:  # a new document starts on its text, from the top
             self._shown = shown.document_id
             self.pad.clear()
-            self._show(self._read_page())
-            self._read_page().ids.scroll.scroll_y = 1
+            self.show_part(self.part("ConsentReadPage"))
+            self.part("ConsentReadPage").ids.scroll.scroll_y = 1
 
     def to_signing(self) -> None:
         self.notice = ""
-        self._show(self._sign_page())
+        self.show_part(self.part("ConsentSignPage"))
 
     def to_reading(self) -> None:
         self.notice = ""
-        self._show(self._read_page())
+        self.show_part(self.part("ConsentReadPage"))
 
     def sign(self) -> None:
         problem = self.step.sign(self.journey, self.pad.signature())
@@ -90,7 +71,7 @@ class ConsentScreen(KioskScreen):
         self._shown = None
         self.title = self.body = ""
         self.pad.clear()
-        self._show(self._read_page())
+        self.show_part(self.part("ConsentReadPage"))
 
 
 load_kv_once(__file__)

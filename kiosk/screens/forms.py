@@ -15,7 +15,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kiosk.forms.answers import NOT_A_DATE, NOT_A_NUMBER, NOT_WHOLE_NUMBER
 from kiosk.forms.translations import text_in
 from kiosk.screens import load_kv_once
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.base import PagedScreen
 from kiosk.widgets.buttons import KioskButton
 from kiosk.widgets.date_entry import DateEntry
 from kiosk.widgets.entry import EntryField
@@ -40,7 +40,7 @@ class FormEntryRow(BoxLayout):
     screen = ObjectProperty(None, allownone=True)
 
 
-class FormsScreen(KioskScreen):
+class FormsScreen(PagedScreen):
     form_title = StringProperty("")
     position = NumericProperty(0)
     total = NumericProperty(0)
@@ -53,8 +53,6 @@ class FormsScreen(KioskScreen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._question_page = None
-        self._calm_page = None
         self._choices: list[ChoiceButton] = []
         self._entry: EntryField | None = None
         self._date: DateEntry | None = None
@@ -72,7 +70,7 @@ class FormsScreen(KioskScreen):
         if journey is None or journey.session is None or journey.state != "forms":
             return
         if self.step.showing_calm_message(journey):
-            self._show(self._calm())
+            self.show_part(self.part("FormCalmPage"))
             return
         runner = self.step.runner(journey)
         if runner is None:  # nothing left (e.g. the last form ended with the calm message)
@@ -88,7 +86,7 @@ class FormsScreen(KioskScreen):
         else:
             self.question = f"{page.prefix} {page.text}" if page.prefix else page.text
         self.can_go_back = runner.position > 1
-        self._show(self._page())
+        self.show_part(self._page())
         key = (id(runner), runner.position, page.kind, page.link_id, page.instance, tr.language)
         if key != self._shown:
             self._shown = key
@@ -96,20 +94,7 @@ class FormsScreen(KioskScreen):
             self._page().ids.scroll.scroll_y = 1
 
     def _page(self):
-        if self._question_page is None:
-            self._question_page = Factory.FormQuestionPage(screen=self)
-        return self._question_page
-
-    def _calm(self):
-        if self._calm_page is None:
-            self._calm_page = Factory.FormCalmPage(screen=self)
-        return self._calm_page
-
-    def _show(self, page) -> None:
-        holder = self.ids.holder
-        if page.parent is not holder:
-            holder.clear_widgets()
-            holder.add_widget(page)
+        return self.part("FormQuestionPage")
 
     def _build_answers(self, page) -> None:
         ids = self._page().ids
@@ -302,8 +287,9 @@ class FormsScreen(KioskScreen):
         super().clear()
         self._shown = None
         self.form_title = self.context = self.question = ""
-        if self._question_page is not None:
-            ids = self._question_page.ids
+        question_page = self.made_part("FormQuestionPage")
+        if question_page is not None:
+            ids = question_page.ids
             for box in (ids.answers, ids.side, ids.below):
                 box.clear_widgets()
         self._choices, self._entry, self._date = [], None, None

@@ -9,12 +9,11 @@ import io
 import logging
 
 from kivy.core.image import Image as CoreImage
-from kivy.factory import Factory
 from kivy.properties import StringProperty
 
 from kiosk.i18n_markers import N_
 from kiosk.screens import load_kv_once
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.base import PagedScreen
 from kiosk.steps.insurance_card import ASK, CAPTURE, REVIEW, CardPhoto
 from kiosk.widgets.camera_preview import CameraPreview
 
@@ -33,30 +32,18 @@ HINTS = {
 CAMERA_DOWN = ("no_camera", "failed")
 
 
-class InsuranceCardScreen(KioskScreen):
+class InsuranceCardScreen(PagedScreen):
     side = StringProperty("front")
     hint_text = StringProperty("")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._pages: dict[str, object] = {}
         self._preview: CameraPreview | None = None
         self._manual = False
 
     @property
     def step(self):
         return self.journey.step("insurance_card")
-
-    def _page(self, name: str):
-        if name not in self._pages:
-            self._pages[name] = getattr(Factory, name)(screen=self)
-        return self._pages[name]
-
-    def _show(self, page) -> None:
-        holder = self.ids.holder
-        if page.parent is not holder:
-            holder.clear_widgets()
-            holder.add_widget(page)
 
     # -- showing ---------------------------------------------------------------------
     def refresh(self) -> None:
@@ -67,22 +54,22 @@ class InsuranceCardScreen(KioskScreen):
         self.side = state.side
         if state.phase == ASK:
             self._stop_camera()
-            self._show(self._page("CardAskPage"))
+            self.show_part(self.part("CardAskPage"))
         elif state.phase == CAPTURE:
-            self._show(self._page("CardCapturePage"))
+            self.show_part(self.part("CardCapturePage"))
             self._start_camera()
         elif state.phase == REVIEW:
             self._stop_camera(release=False)  # the next side follows: keep the camera warm
-            page = self._page("CardReviewPage")
+            page = self.part("CardReviewPage")
             image = CoreImage(io.BytesIO(state.photo.jpeg), ext="jpg")
             page.ids.photo.texture = image.texture
-            self._show(page)
+            self.show_part(page)
 
     def _start_camera(self) -> None:
         if self._preview is None:
             self._preview = CameraPreview()
             self._preview.bind(on_captured=self._captured, hint=self._hint, camera_status=self._camera_status)
-            self._page("CardCapturePage").ids.preview_box.add_widget(self._preview)
+            self.part("CardCapturePage").ids.preview_box.add_widget(self._preview)
         self._manual = False
         self.hint_text = HINTS["place_card"]
         camera = self.app.card_camera()
@@ -98,6 +85,10 @@ class InsuranceCardScreen(KioskScreen):
     def _stop_camera(self, release: bool = True) -> None:
         if self._preview is not None and self._preview_running():
             self._preview.stop(release_camera=release)
+        elif release:
+            # Kept warm between the sides (preview idle, camera on): off now. The camera
+            # must never run once the patient has left this screen.
+            self.app.release_card_camera()
 
     def _hint(self, _preview, hint: str) -> None:
         self.hint_text = HINTS.get(hint, "")
@@ -107,7 +98,7 @@ class InsuranceCardScreen(KioskScreen):
             # IT reads why in the log; the patient is sent to the desk in plain words.
             log.warning("camera.unavailable", extra={"fields": {"status": status, "reason": self._preview.camera_reason}})
             self._stop_camera()
-            self._show(self._page("CardNoCameraPage"))
+            self.show_part(self.part("CardNoCameraPage"))
 
     # -- the patient's touches -----------------------------------------------------------
     def start_photos(self) -> None:
@@ -152,7 +143,7 @@ class InsuranceCardScreen(KioskScreen):
     def clear(self) -> None:
         super().clear()
         self._stop_camera()
-        review = self._pages.get("CardReviewPage")
+        review = self.made_part("CardReviewPage")
         if review is not None:
             review.ids.photo.texture = None
         self.hint_text = ""

@@ -160,6 +160,7 @@ def test_card_is_photographed_from_the_replay_camera_with_a_retake(app, shot):
         intake_photos.append(side)
         ui.tap(app, "card_keep")
     assert app.manager.current == "done"
+    assert not app.card_camera().running, "the camera must be off once the patient has left the card step"
     photos = pending(app, "insurance_card.captured")
     assert [p["side"] for p in photos] == ["front", "back"]
     for photo in photos:
@@ -168,4 +169,27 @@ def test_card_is_photographed_from_the_replay_camera_with_a_retake(app, shot):
         assert photo["width"] <= 1000 and photo["capture"] == "auto"
     # Nothing of the photos outside the encrypted outbox: the screens forget them.
     app.end_visit("completed")
-    assert app.screen("insurance_card")._pages["CardReviewPage"].ids.photo.texture is None
+    assert app.screen("insurance_card").made_part("CardReviewPage").ids.photo.texture is None
+
+
+@pytest.mark.full_intake
+def test_without_a_working_camera_the_patient_is_sent_to_the_desk(app, shot):
+    from hardware.camera import make_camera
+
+    publish(app)
+    kept, app._card_camera = app._card_camera, make_camera("opencv:/dev/video-that-is-not-there")
+    try:
+        check_in_to_review(app, "GARCIA LOPEZ", DEMO_PATIENTS["maria"])
+        ui.tap(app, "contact_ok")
+        ui.tap(app, "card_start")
+        ui.wait_until(lambda: ui.exists(app, "card_continue"), 20)
+        texts = " ".join(ui.texts(app))
+        assert "Please show your insurance card at the front desk." in texts and "/dev/" not in texts
+        shot("intake-card-no-camera")
+        ui.tap(app, "card_continue")
+        assert app.manager.current == "done"
+        [skipped] = pending(app, "insurance_card.skipped")
+        assert skipped["reason"] == "camera_unavailable"
+    finally:
+        app.release_card_camera()
+        app._card_camera = kept
