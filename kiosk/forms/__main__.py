@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import DEFAULT_LANGUAGES
-from kiosk.forms.questionnaire import QuestionnaireError, parse_questionnaire, read_questionnaire
+from kiosk.forms.questionnaire import read_questionnaire
 from kiosk.forms.rules import TOTAL, Rules, RulesError, apply_rules, find_rules, items_named, load_rules
 from kiosk.forms.runner import kiosk_problems
-from kiosk.forms.scoring import ScoringError, ScoringModel, read_scoring, score_response
+from kiosk.forms.scoring import Score, ScoringError, ScoringModel, item_scores, read_scoring, score_response
 from kiosk.forms.translations import missing_translations
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
@@ -111,18 +111,38 @@ def score(questionnaire_path: str, response_path: str) -> int:
     response = _read_json(response_path)
     if not isinstance(raw_q, dict) or not isinstance(response, dict):
         raise Unreadable("both files must hold a JSON object")
+    # Scoring needs the answers' scores, not screens: an item the kiosk could not show (a
+    # publisher's quantity total, say) is reported and the response is scored all the same.
+    parsed = read_questionnaire(raw_q)
+    if parsed.questionnaire is None:
+        for problem in parsed.errors:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    for problem in parsed.errors:
+        print(f"warning: {problem} (not needed for the score)", file=sys.stderr)
     try:
-        parse_questionnaire(raw_q)
         rules = find_rules(load_rules(), raw_q)
-        result = score_response(raw_q, response, total_link_id=rules.total_link_id if rules else None)
-    except (QuestionnaireError, ScoringError, RulesError) as exc:
+    except RulesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
+    model = read_scoring(raw_q)
+    problem = None
+    try:
+        result = score_response(raw_q, response, total_link_id=rules.total_link_id if rules else None)
+    except ScoringError as exc:
+        # No total, but the flags on single answers (self-harm) still count: they are printed.
+        problem = str(exc)
+        result = Score(None, item_scores(model, response))
     out: dict[str, Any] = {"total": result.total, "band": None, "flags": [], "urgent": False,
                            "rules": rules.name if rules else None}
     if rules is not None:
-        outcome = apply_rules(rules, read_scoring(raw_q), result)
+        outcome = apply_rules(rules, model, result)
         out.update(band=outcome.band, flags=list(outcome.flags), urgent=outcome.urgent)
+    if problem is not None:
+        out["problem"] = problem
+        print(json.dumps(out))
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_PROBLEMS
     print(json.dumps(out))
     return EXIT_OK
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import fhirpathpy
+from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models as _fhirpath_models
 from antlr4 import CommonTokenStream, InputStream
 from antlr4.error.ErrorListener import ErrorListener
@@ -300,7 +301,28 @@ def _weight(inputs: list[Any]) -> list[float]:
     return out
 
 
-_FUNCTIONS = {"weight": {"fn": _weight}, "ordinal": {"fn": _weight}}
+def _sdc_answers(inputs: list[Any]) -> list[Any]:
+    """SDC answers(): every answer of the input items and of the items below them (the
+    SDC PHQ-9 example totals with `answers()...`). The answers go back as typed nodes, so
+    `.value` finds valueCoding as FHIRPath does on a path."""
+    out: list[Any] = []
+
+    def collect(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        for answer in node.get("answer") or []:
+            out.append(ResourceNode(answer, "QuestionnaireResponse.item.answer"))
+            for nested in (answer.get("item") or []) if isinstance(answer, dict) else []:
+                collect(nested)
+        for item in node.get("item") or []:
+            collect(item)
+
+    for node in inputs:
+        collect(node.data if isinstance(node, ResourceNode) else node)
+    return out
+
+
+_FUNCTIONS = {"weight": {"fn": _weight}, "ordinal": {"fn": _weight}, "answers": {"fn": _sdc_answers}}
 # Exception messages from fhirpathpy that name only parts of the expression, never data.
 _SAFE_MESSAGES = ("Not implemented", "expects no params", "wrong arity")
 
@@ -316,7 +338,8 @@ def _evaluate(expr: Expression, resource: dict[str, Any], env: dict[str, Any]) -
         return _compiled(expr.expression)(resource, dict(env))
     except Exception as exc:  # fhirpathpy raises plain Exception for unknown functions
         message = str(exc)
-        reason = message if message.startswith(_SAFE_MESSAGES) else f"evaluation failed ({type(exc).__name__})"
+        # fhirpathpy's messages that name a function ("sum expects no params") say what to fix.
+        reason = message if any(safe in message for safe in _SAFE_MESSAGES) else f"evaluation failed ({type(exc).__name__})"
         raise ScoringError(expr.link_id, expr.expression, reason) from None
 
 

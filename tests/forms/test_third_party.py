@@ -98,7 +98,7 @@ def test_sdc_phq9_example_names_what_we_do_not_support():
     assert errors == [
         "item 'H1/TS': unsupported item type 'quantity' (the kiosk reads: boolean, choice, date, decimal, "
         "display, group, integer, open-choice, string, text)",
-        "item 'H1/TS': cannot evaluate 'answers().sum(value.ordinal())': Not implemented: answers "
+        "item 'H1/TS': cannot evaluate 'answers().sum(value.ordinal())': sum expects no params "
         "(the kiosk could not work out the score)",
     ]
     # Its answers come from a contained ValueSet, which the kiosk reads offline.
@@ -148,3 +148,40 @@ def test_lhc_enable_when_operators_on_the_supported_part(question, answers, enab
     q = read_questionnaire(load("lhc-enablewhen-test.json")).questionnaire
     evaluator = EnableWhenEvaluator(q, {question: answers})
     assert {i for i in enabled | disabled if evaluator.is_enabled(i)} == enabled
+
+
+def test_sdc_answers_function_collects_every_answer_below():
+    raw, response = load("sdc-phq9-example.json"), load("sdc-phq9-example-response.json")
+    total = next(i for i in raw["item"][0]["item"] if i["linkId"] == "H1/TS")
+    total["extension"][0]["valueExpression"]["expression"] = "answers().value.ordinal().sum()"
+    assert score_response(raw, response).total == 10  # the nine answers' ordinal values
+
+
+def test_the_cli_scores_a_published_phq9_despite_an_item_it_cannot_show(tmp_path, capsys):
+    from kiosk.forms.__main__ import main
+
+    raw, response = load("sdc-phq9-example.json"), load("sdc-phq9-example-response.json")
+    raw["code"] = [{"system": "http://loinc.org", "code": "44249-1"}]  # as a clinic would tag it
+    fixed = next(i for i in raw["item"][0]["item"] if i["linkId"] == "H1/TS")
+    fixed["extension"][0]["valueExpression"]["expression"] = "answers().value.ordinal().sum()"
+    (tmp_path / "q.json").write_text(json.dumps(raw))
+    (tmp_path / "r.json").write_text(json.dumps(response))
+    assert main(["score", str(tmp_path / "q.json"), str(tmp_path / "r.json")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    # Our PHQ-9 bands; no self-harm flag: this example's items carry no LOINC codes, so no
+    # rule can tell which one is item 9 (rules find items by linkId or code, never by place).
+    assert (out["total"], out["band"], out["rules"]) == (10, "moderate", "PHQ-9")
+
+
+def test_the_cli_names_the_sum_the_engine_cannot_evaluate(tmp_path, capsys):
+    from kiosk.forms.__main__ import main
+
+    raw, response = load("sdc-phq9-example.json"), load("sdc-phq9-example-response.json")
+    raw["code"] = [{"system": "http://loinc.org", "code": "44249-1"}]
+    (tmp_path / "q.json").write_text(json.dumps(raw))
+    (tmp_path / "r.json").write_text(json.dumps(response))
+    assert main(["score", str(tmp_path / "q.json"), str(tmp_path / "r.json")]) == 1
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["total"] is None and out["band"] is None
+    assert "sum expects no params" in out["problem"] and "unsupported item type 'quantity'" in captured.err

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from kiosk.flow import Journey
 from kiosk.forms.selection import default_forms_bundle
 from kiosk.steps.forms import FormsStep

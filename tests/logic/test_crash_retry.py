@@ -8,7 +8,6 @@ Two kinds of fault are simulated:
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 
 import pytest

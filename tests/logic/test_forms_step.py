@@ -11,7 +11,6 @@ from logic_helpers import MARIA_BORN, events, identify
 from kiosk.flow import DONE
 from kiosk.forms.selection import history_key
 from kiosk.steps.forms import CALM_MESSAGE, FormsStep
-from kiosk.store import HIGH_PRIORITY
 
 
 def checked_in(store, clock, *urls):
