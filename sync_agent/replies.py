@@ -141,6 +141,7 @@ def _patient(row: dict[str, Any]) -> PatientRecord:
         last_name=_str(row, "last_name", what),
         birth_date=birth_date,
         history=_history(row.get("history"), what),
+        portal_account=row.get("portal_account") is True,
         **text,
     )
 
@@ -179,7 +180,17 @@ def _appointment(row: dict[str, Any]) -> AppointmentRecord:
         start=start,
         visit_type=_str(row, "visit_type", what)[:32],
         status=status,
+        copay_cents=_copay(row.get("copay_cents"), what),
     )
+
+
+def _copay(value: Any, what: str) -> int | None:
+    """Amount due in cents; absent or null from servers that have none."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
+        raise bad(f"{what}: 'copay_cents' is not a whole number of cents between 0 and 1000000")
+    return value
 
 
 def bundle(body: Any, kind: str, etag: str | None) -> Bundle:

@@ -29,6 +29,7 @@ from .records import (
     KioskStatus,
     NewEvent,
     PatientRecord,
+    PaymentRecord,
 )
 from .store import Store
 
@@ -47,6 +48,7 @@ __all__ = [
     "NewEvent",
     "OutboxEvent",
     "PatientRecord",
+    "PaymentRecord",
     "Store",
     "StoreError",
     "normalise_name",

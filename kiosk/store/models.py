@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -90,6 +91,8 @@ class Patient(Base):
     # and the server may not know yet. Both are read together; NULL means none.
     history: Mapped[bytes | None] = mapped_column(LargeBinary)
     local_history: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Has a patient-portal account (from the practice): no invitation is offered then.
+    portal_account: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -123,6 +126,26 @@ class Appointment(Base):
     # booked -> arrived (kiosk) -> seen (from the practice); or cancelled.
     status: Mapped[str] = mapped_column(String(16), default="booked")
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    copay_cents: Mapped[int | None] = mapped_column(Integer)  # amount due, from the practice
+
+
+class Payment(Base):
+    """A copay asked of the payment terminal. Written BEFORE the terminal is asked (state
+    "started"), so a crash between the terminal's approval and the kiosk's record is found
+    at the next start and settled by the idempotency key (= id): never charged twice.
+    Only what the terminal returns is kept: token, brand, last four, approval code."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)  # the idempotency key
+    appointment_id: Mapped[str] = mapped_column(String(UUID_LEN), index=True)
+    session_id: Mapped[str] = mapped_column(String(UUID_LEN))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    # started -> approved | declined | cancelled | timeout | offline | error | deferred
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    result: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted JSON of the terminal's answer
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class OutboxEvent(Base):

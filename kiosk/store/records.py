@@ -18,6 +18,8 @@ class AppointmentMatch:
     clinician_name: str
     visit_type: str
     status: str  # "booked" or "arrived"
+    copay_cents: int | None = None  # amount due at check-in (None: nothing to collect)
+    portal_account: bool = False  # the patient already has a portal account
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class PatientRecord:
 
     # "form:<url>" / "consent:<id>@<version>" -> ISO date, from the practice (schedule pull).
     history: dict[str, str] = field(default_factory=dict)
+    portal_account: bool = False
 
     def __repr__(self) -> str:  # PHI must not reach logs through a repr
         return f"PatientRecord(id={self.id!r}, <PHI hidden>)"
@@ -98,6 +101,7 @@ class AppointmentRecord:
     start: datetime  # naive local clinic time
     visit_type: str
     status: str = "booked"
+    copay_cents: int | None = None
 
 
 # Steps after check-in write these.
@@ -134,3 +138,19 @@ class FormDraft:
 
     def __repr__(self) -> str:
         return f"FormDraft(id={self.id!r}, session_id={self.session_id!r})"
+
+
+@dataclass(frozen=True, repr=False)
+class PaymentRecord:
+    """A payment the kiosk asked of the terminal; `result` is what the terminal answered
+    (token, brand, last four, approval code; never a card number)."""
+
+    id: str  # the idempotency key
+    appointment_id: str
+    session_id: str
+    amount_cents: int
+    state: str
+    result: dict[str, Any] | None
+
+    def __repr__(self) -> str:
+        return f"PaymentRecord(id={self.id!r}, state={self.state!r}, amount_cents={self.amount_cents})"

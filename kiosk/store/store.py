@@ -39,6 +39,7 @@ from .records import (
     KioskStatus,
     NewEvent,
     PatientRecord,
+    PaymentRecord,
 )
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ SCHEDULE_CURSOR_SETTING = "sync.schedule_cursor"  # the server's opaque cursor, 
 BUNDLE_SETTING = "bundle.{kind}"  # the bundle's JSON body as the server sent it
 BUNDLE_ETAG_SETTING = "bundle.{kind}.etag"
 BUNDLE_KINDS = ("config", "forms", "consents", "content")
+PAYMENT_STARTED = "started"
 RESERVED_SETTING_PREFIX = "_store."  # the store's own bookkeeping, not settable
 _KEY_CHECK_SETTING = "_store.key_check"
 _KEY_CHECK_PLAIN = "clinic-kiosk key check v1"
@@ -143,7 +145,7 @@ class Store:
         query = (
             select(
                 a.id, a.patient_id, p.first_name, p.last_name, a.start, a.clinician_id,
-                m.Clinician.display_name, a.visit_type, a.status,
+                m.Clinician.display_name, a.visit_type, a.status, a.copay_cents, p.portal_account,
             )
             .join(p, a.patient_id == p.id)
             .join(m.Clinician, a.clinician_id == m.Clinician.id)
@@ -169,6 +171,8 @@ class Store:
                 clinician_name=r.display_name,
                 visit_type=r.visit_type,
                 status=BOOKED if r.status == BOOKED else ARRIVED,
+                copay_cents=r.copay_cents,
+                portal_account=bool(r.portal_account),
             )
             for r in rows
         ]
@@ -333,6 +337,50 @@ class Store:
                     # Closed twice (a double tap, a retry after a crash): the first one stands.
                     raise StoreError(f"form draft {close_draft} is not open")
             return ids
+
+    # -- payments -------------------------------------------------------------------
+
+    def start_payment(self, payment_id: str, appointment_id: str, session_id: str, amount_cents: int,
+                      now: datetime) -> None:
+        """Written before the terminal is asked: a crash after its approval is then found."""
+        now = _utc(now)
+        with self._write() as s:
+            s.add(m.Payment(id=payment_id, appointment_id=appointment_id, session_id=session_id,
+                            amount_cents=amount_cents, state=PAYMENT_STARTED, created_at=now, updated_at=now))
+
+    def finish_payment(self, payment_id: str, state: str, result: dict[str, Any] | None,
+                       events: Iterable[NewEvent], now: datetime) -> bool:
+        """The terminal's answer and its events, in one transaction. False (and nothing
+        written) if the payment was already settled: a retry never records it twice."""
+        now = _utc(now)
+        if state == PAYMENT_STARTED:
+            raise ValueError("a payment is finished with the terminal's answer, not 'started'")
+        with self._write() as s:
+            row = s.get(m.Payment, payment_id)
+            if row is None:
+                raise StoreError(f"unknown payment {payment_id}")
+            if row.state != PAYMENT_STARTED:
+                return False
+            row.state, row.updated_at = state, now
+            if result is not None:
+                row.result = self._enc("payments", "result", json.dumps(result, sort_keys=True))
+            for e in events:
+                outbox.add_event(s, self._cipher, e.event_type, e.payload, row.session_id, now, e.priority)
+            return True
+
+    def payments(self, *, appointment_id: str | None = None, state: str | None = None) -> list[PaymentRecord]:
+        """Payments, oldest first; e.g. state="started" at start-up (to reconcile)."""
+        query = select(m.Payment).order_by(m.Payment.created_at, m.Payment.id)
+        if appointment_id is not None:
+            query = query.where(m.Payment.appointment_id == appointment_id)
+        if state is not None:
+            query = query.where(m.Payment.state == state)
+        with self._read() as s:
+            return [
+                PaymentRecord(r.id, r.appointment_id, r.session_id, r.amount_cents, r.state,
+                              json.loads(self._dec("payments", "result", r.result)) if r.result else None)
+                for r in s.scalars(query)
+            ]
 
     # -- form drafts and patient history ------------------------------------------
 
@@ -640,7 +688,7 @@ class Store:
         if patient_rows:
             stmt = sqlite_insert(m.Patient)
             # local_history is not overwritten: the practice may not have this kiosk's news yet.
-            updated = (*m.PHI_COLUMNS, "history", "identity_index", "updated_at")
+            updated = (*m.PHI_COLUMNS, "history", "portal_account", "identity_index", "updated_at")
             s.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[m.Patient.id],
@@ -654,7 +702,7 @@ class Store:
             # (no IN here: expanding parameters do not work with executemany)
             local_arrived = or_(a.status == ARRIVED, a.status == SEEN)
             keep_local = and_(stmt.excluded.status == BOOKED, local_arrived)
-            set_ = {c: stmt.excluded[c] for c in ("patient_id", "clinician_id", "start", "day", "visit_type")}
+            set_ = {c: stmt.excluded[c] for c in ("patient_id", "clinician_id", "start", "day", "visit_type", "copay_cents")}
             set_["status"] = case((keep_local, a.status), else_=stmt.excluded.status)
             try:
                 s.execute(stmt.on_conflict_do_update(index_elements=[a.id], set_=set_), appointment_rows)
@@ -669,6 +717,7 @@ class Store:
             row[f] = self._enc("patients", f, v)
         row["identity_index"] = self._cipher.identity_index(p.last_name, p.birth_date)
         row["history"] = self._enc("patients", "history", json.dumps(p.history, sort_keys=True)) if p.history else None
+        row["portal_account"] = p.portal_account
         return row
 
     @staticmethod
@@ -685,6 +734,7 @@ class Store:
             "day": a.start.date(),
             "visit_type": a.visit_type,
             "status": a.status,
+            "copay_cents": a.copay_cents,
         }
 
     def load_demo_clinic(self, today: date) -> None:
@@ -720,6 +770,11 @@ class Store:
             )
             s.execute(
                 delete(o).where(o.state == outbox.SENT, o.created_at < cutoff),
+                execution_options=no_sync,
+            )
+            # Settled payments go too; one still "started" waits for its reconciliation.
+            s.execute(
+                delete(m.Payment).where(m.Payment.state != PAYMENT_STARTED, m.Payment.updated_at < cutoff),
                 execution_options=no_sync,
             )
             return gone.rowcount
