@@ -32,6 +32,15 @@ FRONT_DESK = "front_desk"
 COOLDOWN = "cooldown"
 DONE = "done"
 
+SCAN = "scan"
+
+# What a patient reads when a check-in QR code cannot be used (plain words, no reason codes).
+QR_UNREADABLE = N_("We could not use this code. Please check in with your name and date of birth.")
+QR_EXPIRED = N_("This check-in code has expired. Please check in with your name and date of birth.")
+QR_OTHER_SITE = N_("This code is for another location of the practice. Please see the front desk.")
+QR_USED = N_("This code was already used to check in. If you need help, please see the front desk.")
+QR_OTHER_DAY = N_("This code is for an appointment on another day. Please see the front desk.")
+
 COOLDOWN_SETTING = "identify_cooldown_until"
 FAILURES_SETTING = "identify_failures"
 
@@ -140,9 +149,48 @@ class Journey:
         session.last_name = " ".join(text.split())
         self._go(BIRTH_DATE)
 
-    def enter_birth_date(self, born: date) -> None:
+    # -- identification by a scanned code --------------------------------------------
+    def begin_scan(self) -> None:
+        """The patient chose to scan their reminder's QR code or their licence."""
+        self.begin()
+        if self.state == LAST_NAME:
+            self._go(SCAN)
+
+    def use_checkin_code(self, appointment_id: str) -> None:
+        """A verified check-in QR code (signature, site and expiry checked by the caller):
+        only the birth date is asked, so a lost phone does not check anyone in."""
+        session = self._session()
+        found = self.store.appointment_by_id(appointment_id)
+        if found is None:
+            self.notice = QR_UNREADABLE
+            return
+        match, _born, day = found
+        if day != self._today():
+            self.notice = QR_OTHER_DAY
+            return
+        if match.status != "booked":
+            self.notice = QR_USED
+            return
+        session.code_appointment = appointment_id
+        self._go(BIRTH_DATE)
+
+    def use_licence(self, last_name: str, first_name: str, born: date, *, expired: bool,
+                    address: dict[str, str] | None = None) -> None:
+        """A driver's licence read: its name and birth date identify the patient as typed
+        ones would. An expired licence still identifies (noted for staff); its address is
+        offered for the contact review. The licence number and picture are never kept."""
+        session = self._session()
+        session.last_name, session.first_name = last_name, first_name
+        session.licence_address = dict(address or {})
+        self.store.record_event("identify.licence_used", {"expired": expired}, session_id=session.id, now=self.clock())
+        self.enter_birth_date(born, first_name=first_name)
+
+    def enter_birth_date(self, born: date, first_name: str | None = None) -> None:
         session = self._session()
         session.birth_date = born
+        if session.code_appointment:
+            self._confirm_code_birth_date(born)
+            return
         today = self._today()
         matches = self.store.find_appointments(session.last_name, born, today)
         if not matches:
@@ -151,9 +199,19 @@ class Journey:
             return
         session.candidates = matches
         if len({m.patient_id for m in matches}) > 1:
+            if first_name:  # from a licence: the first name settles it when it can
+                self.enter_first_name(first_name)
+                return
             self._go(FIRST_NAME)
         else:
             self._choose(matches)
+
+    def _confirm_code_birth_date(self, born: date) -> None:
+        found = self.store.appointment_by_id(self._session().code_appointment)
+        if found is None or found[1] != born:
+            self._fail("code_birth_date_mismatch")
+            return
+        self._choose([found[0]])
 
     def enter_first_name(self, text: str) -> None:
         session = self._session()
@@ -188,8 +246,11 @@ class Journey:
 
     def back(self) -> None:
         """One identification question back; answers already given stay filled in."""
-        previous = {BIRTH_DATE: LAST_NAME, FIRST_NAME: BIRTH_DATE}
-        if self.state in previous:
+        previous = {BIRTH_DATE: LAST_NAME, FIRST_NAME: BIRTH_DATE, SCAN: LAST_NAME}
+        if self.state == BIRTH_DATE and self._session().code_appointment:
+            self._session().code_appointment = ""  # back to the camera, not to the name
+            self._go(SCAN, action="backed_out")
+        elif self.state in previous:
             self._go(previous[self.state], action="backed_out")
 
     def try_again(self) -> None:

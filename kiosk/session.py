@@ -37,6 +37,8 @@ class VisitSession:
     check_in: CheckInResult | None = None
     stages: list[StageVisit] = field(default_factory=list)
     changed_fields: list[str] = field(default_factory=list)
+    code_appointment: str = ""  # the appointment a scanned check-in code named
+    licence_address: dict[str, str] = field(default_factory=dict)  # offered in the contact review
     # Per-step state after check-in (the forms being filled, the consents to sign ...),
     # by step name. It holds PHI: wipe() drops it.
     step_state: dict[str, Any] = field(default_factory=dict)
@@ -77,6 +79,7 @@ class VisitSession:
             values += [match.first_name, match.last_name]
         if self.contact:
             values += [v for v in vars(self.contact).values() if isinstance(v, str)]
+        values += list(self.licence_address.values())
         return [v for v in values if v and len(v) > 1]
 
     def wipe(self) -> None:
@@ -90,3 +93,5 @@ class VisitSession:
         self.check_in = None
         self.changed_fields = []
         self.step_state = {}
+        self.code_appointment = ""
+        self.licence_address = {}

@@ -177,6 +177,34 @@ class Store:
             for r in rows
         ]
 
+    def appointment_by_id(self, appointment_id: str) -> tuple[AppointmentMatch, date, date] | None:
+        """The appointment a check-in QR code names, with its patient's birth date (the
+        kiosk asks for it to confirm) and its day; None if unknown or cancelled."""
+        a, p = m.Appointment, m.Patient
+        query = (
+            select(
+                a.id, a.patient_id, p.first_name, p.last_name, a.start, a.clinician_id,
+                m.Clinician.display_name, a.visit_type, a.status, a.copay_cents, p.portal_account,
+                p.birth_date, a.day,
+            )
+            .join(p, a.patient_id == p.id)
+            .join(m.Clinician, a.clinician_id == m.Clinician.id)
+            .where(a.id == appointment_id, a.status.in_((BOOKED, ARRIVED, SEEN)))
+        )
+        with self._read() as s:
+            r = s.execute(query).first()
+        if r is None:
+            return None
+        match = AppointmentMatch(
+            appointment_id=r.id, patient_id=r.patient_id,
+            first_name=self._dec("patients", "first_name", r.first_name),
+            last_name=self._dec("patients", "last_name", r.last_name),
+            start=r.start, clinician_id=r.clinician_id, clinician_name=r.display_name,
+            visit_type=r.visit_type, status=BOOKED if r.status == BOOKED else ARRIVED,
+            copay_cents=r.copay_cents, portal_account=bool(r.portal_account),
+        )
+        return match, date.fromisoformat(self._dec("patients", "birth_date", r.birth_date)), r.day
+
     def patients_with_identity(self, last_name: str, birth_date: date) -> int:
         if not normalise_name(last_name):
             return 0
