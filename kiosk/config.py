@@ -70,6 +70,14 @@ class KioskConfig:
     # (recorded frames, tests and demos) or "none". "auto": the first USB camera on a
     # kiosk with a server, the bundled recorded frames of a sample card in demo mode.
     camera: str = "auto"
+    # The copay terminal: "simulator", "lan:https://10.0.0.50:8443" (a semi-integrated
+    # terminal on the clinic network) or "none" (copays at the front desk). "auto": the
+    # simulator in demo mode, none once enrolled until IT sets one.
+    payment_terminal: str = "auto"
+    # Receipts: "escpos-network:host[:port]", "escpos-usb:VID:PID", "file:/path", "none".
+    receipt_printer: str = "none"
+    # The practice's check-in QR public keys (written by `provisioning enrol`).
+    checkin_keys_file: Path | None = None
     # Sync with the practice server (written by `python -m provisioning enrol`).
     device_id: str | None = None
     site_id: str | None = None
@@ -111,16 +119,22 @@ _STR_KEYS = (
     "staff_pin_hash",
     "log_level",
     "camera",
+    "payment_terminal",
+    "receipt_printer",
     "device_id",
     "site_id",
 )
-_PATH_KEYS = ("data_dir", "key_file", "log_file", "device_key_file", "server_ca_file", "health_file")
+_PATH_KEYS = ("data_dir", "key_file", "log_file", "device_key_file", "server_ca_file", "health_file",
+              "checkin_keys_file")
 KNOWN_KEYS: tuple[str, ...] = (
     "data_dir",
     "key_file",
     "log_file",
     "log_level",
     "camera",
+    "payment_terminal",
+    "receipt_printer",
+    "checkin_keys_file",
     "site_name",
     "server_url",
     "languages",
@@ -284,6 +298,11 @@ def _build(raw: dict[str, Any], source: Path | None, where: str, env: Mapping[st
         else:
             values["log_level"] = level
 
+    for key, kinds in (("payment_terminal", ("auto", "none", "simulator", "lan")),
+                       ("receipt_printer", ("none", "dummy", "file", "escpos-network", "escpos-usb"))):
+        if key in values and values[key].split(":", 1)[0] not in kinds:
+            bad(key, "one of " + ", ".join(f"'{k}'" for k in kinds) + " (see kiosk/config.example.toml)", values[key])
+
     if "camera" in values:
         camera = values["camera"]
         kind = camera.split(":", 1)[0]
@@ -352,6 +371,7 @@ def _build(raw: dict[str, Any], source: Path | None, where: str, env: Mapping[st
     device_key_file = paths.get("device_key_file", key_file.parent / "device.key")
     server_ca_file = paths.get("server_ca_file", key_file.parent / "practice-ca.pem")
     health_file = paths.get("health_file", data_dir / "sync-health.json")
+    checkin_keys_file = paths.get("checkin_keys_file", key_file.parent / "checkin_keys.json")
     if _is_within(device_key_file, data_dir):
         problems.append(
             f"{where}: key 'device_key_file': the device's private key must be kept outside "
@@ -400,6 +420,7 @@ def _build(raw: dict[str, Any], source: Path | None, where: str, env: Mapping[st
         device_key_file=device_key_file,
         server_ca_file=server_ca_file,
         health_file=health_file,
+        checkin_keys_file=checkin_keys_file,
         server_url=server_url,
         source=source,
         **values,

@@ -145,6 +145,7 @@ retention_days = 0
         device_key_file=Path("/etc/ck/device.key"),
         server_ca_file=Path(env["HOME"]) / "keys" / "practice-ca.pem",  # next to key_file
         health_file=tmp_path / "data" / "sync-health.json",
+        checkin_keys_file=Path(env["HOME"]) / "keys" / "checkin_keys.json",  # next to key_file
         sync_interval_seconds=5,
         retention_days=0,
     )
