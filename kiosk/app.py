@@ -72,6 +72,8 @@ class KioskApp(App):
         self.warning: IdleWarning | None = None
         self.allow_exit = False
         self._card_camera = None
+        self._demo_portal_key = None
+        self._payment_terminal = None
 
     def attach_store(self, store: Store) -> None:
         """Build the services that work on the local database (also used to swap it in tests)."""
@@ -83,7 +85,7 @@ class KioskApp(App):
         store.set_setting(MINUTES_PER_VISIT_SETTING, str(config.minutes_per_visit))
         self.journey = flow.Journey(
             store,
-            default_steps(),
+            default_steps(portal_signer=self._portal_signer, terminal_source=self.payment_terminal),
             self.clock,
             flow.IdentifyPolicy(config.max_identify_attempts, config.cooldown_seconds),
             language=config.default_language,
@@ -166,11 +168,14 @@ class KioskApp(App):
         return self.clock().astimezone().date()
 
     # -- patient actions that are not journey steps ------------------------------------
-    def begin_visit(self) -> None:
+    def begin_visit(self, scan: bool = False) -> None:
         if not self.ensure_store():
             return
         self.visit_idle.touch(time.monotonic())
-        self.journey.begin()
+        if scan:
+            self.journey.begin_scan()
+        else:
+            self.journey.begin()
         self.sync()
 
     def start_over(self) -> None:
@@ -227,7 +232,7 @@ class KioskApp(App):
             screen.clear()
 
     def card_camera(self):
-        """The camera for card photos, made on first use from the `camera` setting."""
+        """The camera (card photos, code scanning), made on first use from the `camera` setting."""
         if self._card_camera is None:
             from hardware.camera import DEMO_REPLAY_DIR, make_camera
 
@@ -236,6 +241,46 @@ class KioskApp(App):
                 setting = f"replay:{DEMO_REPLAY_DIR}" if self.kiosk_config.demo else "opencv:0"
             self._card_camera = make_camera(setting)
         return self._card_camera
+
+    def _portal_signer(self):
+        """(device key, device id, server URL) for minting portal invitations, or None.
+        Demo mode signs with a throw-away key and a link nobody can open."""
+        config = self.kiosk_config
+        if config.demo:
+            if self._demo_portal_key is None:
+                from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+                self._demo_portal_key = Ed25519PrivateKey.generate()
+            from kiosk.steps.portal import DEMO_PORTAL_URL
+
+            return self._demo_portal_key, "00000000-0000-4000-8000-00000000de00", DEMO_PORTAL_URL
+        try:
+            from sync_agent.device_key import DeviceKeyError, load_device_key
+
+            return load_device_key(config.device_key_file), config.device_id, config.server_url
+        except (DeviceKeyError, OSError, ValueError) as error:
+            log.error("portal.cannot_sign", extra={"fields": {"problem": str(error)}})
+            return None
+
+    def payment_terminal(self):
+        """The copay terminal, made on first use from `payment_terminal` ("auto": the
+        simulator in demo mode, none once enrolled until IT configures one)."""
+        if self._payment_terminal is None:
+            from hardware.payment import make_terminal
+
+            setting = self.kiosk_config.payment_terminal
+            if setting == "auto":
+                setting = "simulator" if self.kiosk_config.demo else "none"
+            self._payment_terminal = make_terminal(setting, state_dir=self.kiosk_config.data_dir / "payment-simulator")
+        return self._payment_terminal
+
+    def print_receipt(self, result) -> None:
+        """Print the receipt of an approved payment; a printer problem is logged, never shown as an error."""
+        from hardware.printer import Receipt, make_printer
+
+        receipt = Receipt.for_payment(result, clinic_name=self.kiosk_config.site_name, when=self.clock())
+        outcome = make_printer(self.kiosk_config.receipt_printer).print_receipt(receipt)
+        log.info("receipt.print", extra={"fields": {"outcome": outcome.outcome.value, "reason": outcome.reason}})
 
     def release_card_camera(self) -> None:
         if self._card_camera is not None and self._card_camera.running:
@@ -348,5 +393,7 @@ class KioskApp(App):
 
     def on_stop(self) -> None:
         self.release_card_camera()
+        if self._payment_terminal is not None:
+            self._payment_terminal.close()
         if self.store is not None:
             self.store.close()

@@ -41,6 +41,20 @@ class Tour:
     def wait_until(self, condition, timeout: float) -> None:
         self.ui.wait_until(condition, timeout)
 
+    def show_reminder_code(self, patient) -> None:
+        """The demo camera now sees this patient's appointment-reminder QR code on a sheet."""
+        from hardware.camera import DEMO_REPLAY_DIR, ReplayCamera
+        from sync_protocol.checkin_token import demo_checkin_token
+
+        today = self.app.today()
+        matches = self.app.store.find_appointments(patient.last_name, patient.birth_date, today)
+        match = next(m for m in matches if m.first_name == patient.first_name)
+        folder = self.out_dir.parent / f".{self.out_dir.name}-camera"
+        write_code_frames(folder, demo_checkin_token(match.appointment_id, day=today))
+        self.app.release_card_camera()
+        self.app._card_camera = ReplayCamera({"card_front": DEMO_REPLAY_DIR / "card_front",
+                                              "card_back": DEMO_REPLAY_DIR / "card_back", "qr_code": folder})
+
     def identify(self, name_keys: str, date_keys: str, label: str | None = None) -> None:
         """Type a demo patient's last name and birth date; date_keys in the screen's box order."""
         self.tap("check_in")
@@ -72,7 +86,9 @@ class Tour:
         self.shot("en-card-ask")
         self.intake.photograph_card(self.app, shot=lambda label: self.shot(f"en-{label}"))
         self.intake.sign_consents(self.app, shot=lambda label: self.shot(f"en-{label}"))
+        self.intake.pay_copay(self.app, shot=lambda label: self.shot(f"en-{label}"))
         self.intake.fill_forms(self.app, shot=lambda label: self.shot(f"en-{label}"), shots_every=6)
+        self.intake.skip_portal(self.app, shot=lambda label: self.shot(f"en-{label}"))
         self.shot("en-done")
         self.tap("finish")
 
@@ -86,9 +102,11 @@ class Tour:
         self.tap("contact_ok")
         self.tap("card_none")
         self.intake.sign_consents(self.app, shot=lambda label: self.shot(f"es-{label}"), sign=1)
+        self.intake.pay_copay(self.app, shot=lambda label: self.shot(f"es-{label}"), by_card=False)
         # An answer that needs a person (PHQ-9 item 9): staff are alerted, the patient sees calm words.
         self.intake.fill_forms(self.app, choose=lambda page: 1 if page.link_id == "44260-8" else None,
                           shot=lambda label: self.shot(f"es-{label}"), shots_every=10)
+        self.intake.skip_portal(self.app)
         self.shot("es-done")
         self.tap("finish")
 
@@ -105,6 +123,17 @@ class Tour:
         self.identify("NOBODY", "01011970")
         self.shot("no-match")
         self.tap("finish")
+
+        # 4b. The reminder's QR code held up to the camera: then only the birth date.
+        self.show_reminder_code(jane)
+        self.tap("scan_code")
+        self.shot("qr-scan")
+        self.wait_until(lambda: self.app.manager.current == "birth_date", timeout=30)
+        self.shot("qr-birth-date")
+        self.keys(mdy(jane.birth_date))
+        self.tap("next")
+        self.shot("qr-confirm")
+        self.tap("start_over")
 
         # 5. Largest text, on every screen of a check-in.
         john = DEMO_PATIENTS["john_smith"]
@@ -144,6 +173,29 @@ class Tour:
         self.wait_until(lambda: self.app.journey.session is None, timeout=30)
         self.ui.pump(5)
         self.shot("after-wipe")
+
+
+def write_code_frames(folder: Path, text: str) -> None:
+    """A few 1280x720 camera frames of a printed reminder: the QR code of `text` on a white
+    sheet on a table, slightly turned from frame to frame."""
+    import cv2
+    import numpy as np
+    import qrcode
+
+    folder.mkdir(parents=True, exist_ok=True)
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
+    code.add_data(text)
+    code.make(fit=True)
+    symbol = cv2.cvtColor(np.array(code.make_image().convert("L")), cv2.COLOR_GRAY2BGR)
+    for n, angle in enumerate((0.0, 3.0, -2.0)):
+        frame = np.full((720, 1280, 3), (60, 90, 120), np.uint8)  # a wooden table
+        sheet = np.full((560, 560, 3), 245, np.uint8)
+        size = min(460, symbol.shape[0])
+        sheet[50:50 + size, 50:50 + size] = cv2.resize(symbol, (size, size), interpolation=cv2.INTER_NEAREST)
+        turn = cv2.getRotationMatrix2D((280, 280), angle, 1.0)
+        sheet = cv2.warpAffine(sheet, turn, (560, 560), borderValue=(60, 90, 120))
+        frame[80:640, 360:920] = sheet
+        cv2.imwrite(str(folder / f"{n:02d}.jpg"), frame)
 
 
 def run_tour(config: KioskConfig, out_dir: Path) -> int:

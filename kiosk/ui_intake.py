@@ -72,3 +72,29 @@ def fill_forms(app, choose: Callable[[object], object] | None = None,
             shot(f"forms-page-{pages:02d}")
         ui.tap(app, "form_next")
     return pages
+
+
+def pay_copay(app, shot: Callable[[str], None] | None = None, by_card: bool = True) -> None:
+    """Pay the copay on the card reader (and skip the receipt), or choose the front desk."""
+    if app.manager.current != "copay":
+        return
+    if shot:
+        shot("copay")
+    if not by_card:
+        ui.tap(app, "copay_desk")
+        return
+    ui.tap(app, "copay_card")
+    ui.wait_until(lambda: not ui.exists(app, "copay_cancel"), 60)  # the reader answered
+    if shot:
+        shot("copay-result")
+    for action in ("receipt_no", "copay_continue", "copay_desk"):
+        if ui.exists(app, action):
+            ui.tap(app, action)
+            return
+
+
+def skip_portal(app, shot: Callable[[str], None] | None = None) -> None:
+    if app.manager.current == "portal":
+        if shot:
+            shot("portal")
+        ui.tap(app, "portal_done")

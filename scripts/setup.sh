@@ -31,9 +31,13 @@ APT_PACKAGES=(
     libxinerama1 libxxf86vm1 libxkbcommon0 libdbus-1-3
     libzbar0 libmtdev1
     libglib2.0-0  # opencv-python (camera, card photos, signature PNGs)
+    libusb-1.0-0  # USB receipt printers (python-escpos through pyusb)
     fonts-noto-core
     ca-certificates
 )
+# Callers add their own (scripts/test.sh: the headless browser for the web page tests).
+read -r -a extra_apt <<< "${KIOSK_EXTRA_APT:-}"
+APT_PACKAGES+=("${extra_apt[@]}")
 
 is_installed() {
     [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]

@@ -12,7 +12,8 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${KIOSK_VENV:-$REPO/.venv}"
 
-bash "$REPO/scripts/setup.sh"
+# The portal pages are tested in headless Chromium (Debian's browser and its driver).
+KIOSK_EXTRA_APT="chromium chromium-driver ${KIOSK_EXTRA_APT:-}" bash "$REPO/scripts/setup.sh"
 cd "$REPO"
 
 if [[ -z "${PRACTICE_TEST_POSTGRES_URL:-}" ]]; then

@@ -14,6 +14,7 @@ from kivy.lang import Builder
 SCREENS = {
     "welcome": "WelcomeScreen",
     "last_name": "LastNameScreen",
+    "scan": "ScanScreen",
     "birth_date": "BirthDateScreen",
     "first_name": "FirstNameScreen",
     "confirm": "ConfirmScreen",
@@ -22,7 +23,9 @@ SCREENS = {
     "review_contact": "ReviewContactScreen",
     "insurance_card": "InsuranceCardScreen",
     "consent": "ConsentScreen",
+    "copay": "CopayScreen",
     "forms": "FormsScreen",
+    "portal": "PortalScreen",
     "edit_contact": "EditContactScreen",
     "done": "DoneScreen",
     "staff_pin": "StaffPinScreen",

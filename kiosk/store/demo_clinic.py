@@ -26,6 +26,10 @@ BOOKED_SHARE = 0.72
 RANDOM_PATIENTS = 232
 TWIN_PAIRS = 6  # patients sharing last name + birth date (twins), on purpose
 VISIT_TYPES = ("follow_up", "new_patient", "annual_physical")
+# Copay due by visit type, and the planted patients who already have a portal account
+# (the demo practice server uses the same).
+COPAY_CENTS = {"annual_physical": 0, "follow_up": 2500, "new_patient": 4000}
+PORTAL_ACCOUNTS = ("john_smith", "walter")
 _VISIT_WEIGHTS = (0.6, 0.15, 0.25)
 
 CLINICIANS = ("Dr. Amara Okafor", "Dr. Luis Fernández", "Dr. Mei Chen", "NP Sarah Whitfield")
@@ -181,11 +185,11 @@ def build_demo_schedule(
 
     patients: list[PatientRecord] = []
     planted: dict[tuple[int, str, time], tuple[str, str]] = {}  # slot -> (patient, visit type)
-    for p in DEMO_PATIENTS.values():
+    for key, p in DEMO_PATIENTS.items():
         record = PatientRecord(
             id=_uuid4(rng), first_name=p.first_name, last_name=p.last_name,
             birth_date=p.birth_date, phone=p.phone, email=p.email, street=p.street,
-            city=p.city, state=p.state, postal_code=p.postal_code,
+            city=p.city, state=p.state, postal_code=p.postal_code, portal_account=key in PORTAL_ACCOUNTS,
         )
         patients.append(record)
         for v in p.visits:
@@ -217,6 +221,7 @@ def build_demo_schedule(
                     AppointmentRecord(
                         id=_uuid4(rng), patient_id=patient_id, clinician_id=clinician_id[name],
                         start=datetime.combine(day, slot), visit_type=visit_type,
+                        copay_cents=COPAY_CENTS[visit_type] or None,
                     )
                 )
     return clinicians, patients, appointments

@@ -43,7 +43,15 @@ def check_in_until_stopped(app, last_name_keys, patient):
 
 
 def confirm_contact(app) -> None:
-    """Contact details are right; no insurance card with me today: the visit is done."""
+    """Contact details are right; no insurance card with me today; no portal for now: the
+    visit is done."""
     ui.tap(app, "contact_ok")
     if app.manager.current == "insurance_card":
         ui.tap(app, "card_none")
+    skip_portal(app)
+
+
+def skip_portal(app) -> None:
+    """"No, thank you" to the portal invitation, when it is offered."""
+    if app.manager.current == "portal":
+        ui.tap(app, "portal_no")

@@ -44,7 +44,9 @@ def every_screen(app, restyle=lambda: None):
         return app.manager.current
 
     yield show()  # welcome
-    app.begin_visit()
+    app.begin_visit(scan=True)
+    yield show()  # scan (the camera starts; nothing to read)
+    journey.back()
     yield show()  # last_name
     app.screen("last_name").ids.entry.value = last.upper()
     journey.enter_last_name(last)
@@ -75,6 +77,8 @@ def every_screen(app, restyle=lambda: None):
     forms.next(journey)
     yield show()  # forms: a yes/no question
     journey.complete_step("forms")
+    yield show()  # portal: the invitation's QR code
+    journey.complete_step("portal")
     yield show()  # done
     app.end_visit("test")
     restyle()

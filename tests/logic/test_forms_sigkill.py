@@ -49,10 +49,14 @@ def test_sigkill_mid_form_loses_no_confirmed_answer(tmp_path, seed):
     store = open_store(data_dir, key_file)
     try:
         FormsStep().recover(store, NOW)
-        [partial] = [e for e in store.outbox_pending(10_000) if e.event_type == "form.response"]
-        assert partial.payload["status"] == "in-progress"
-        got = answered(partial.payload["response"])
-        assert seen <= got <= seen + 1  # + 1: committed, killed before it could say so
+        [response] = [e for e in store.outbox_pending(10_000) if e.event_type == "form.response"]
+        got = answered(response.payload["response"])
+        if response.payload["status"] == "completed":
+            # On a busy machine the child may finish the form before the kill lands.
+            assert got == 9 and seen >= 9
+        else:
+            assert response.payload["status"] == "in-progress"
+            assert seen <= got <= seen + 1  # + 1: committed, killed before it could say so
         assert store.open_drafts() == []
     finally:
         store.close()

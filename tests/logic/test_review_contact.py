@@ -30,7 +30,7 @@ def step_of(journey) -> ReviewContactStep:
 
 
 def test_default_steps_start_with_review_contact():
-    assert [s.name for s in default_steps()] == [REVIEW, "insurance_card", "consent", "forms"]
+    assert [s.name for s in default_steps()] == [REVIEW, "insurance_card", "consent", "copay", "forms", "portal"]
 
 
 @pytest.mark.parametrize("typed", ["555-201-9876", "5552019876", "(555) 201-9876", "555.201.9876", "+1 555 201 9876"])
