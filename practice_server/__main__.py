@@ -1,12 +1,20 @@
-"""python -m practice_server serve | init-db  (console script: clinic-practice-server).
+"""python -m practice_server serve | init-db | reminders | checkin-key
+(console script: clinic-practice-server).
 
     serve   [--database URL] [--host 127.0.0.1] [--port 8000] [--workers N]
             [--tls-cert F --tls-key F --ca-cert F]
     init-db --database URL
+    reminders send [--database URL] [--site NAME] [--day YYYY-MM-DD] --smtp HOST:PORT
+            [--smtp-security starttls|ssl|plain] [--smtp-user U] [--smtp-ca F] [--from ADDRESS]
+            [--checkin-key F]        (SMTP password: $CLINIC_SMTP_PASSWORD)
+    reminders letter APPOINTMENT_ID [--database URL] [--checkin-key F] > letter.html
+    checkin-key [--database URL] [--checkin-key F] [--rotate [--revoke-old]]
 
 Without --database, `serve` uses SQLite under $XDG_DATA_HOME/clinic-practice/ and loads
-the demo practice into it when it is empty. Problems are told in plain words, without
-a traceback, and the exit code is 2.
+the demo practice into it when it is empty; `reminders` then works on that demo
+practice and signs with its public demo key. Problems are told in plain words, without
+a traceback, and the exit code is 2. `reminders send` exits 1 when a reminder failed
+(it is tried again by the next run).
 """
 
 from __future__ import annotations
@@ -16,10 +24,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from . import logs
 from .db import DatabaseError, open_database, shown
+from .practice_keys import KeyFileError
 from .settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -47,7 +56,51 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--ca-cert", metavar="FILE", help="practice CA certificate handed to kiosks at enrolment")
     init = commands.add_parser("init-db", help="create or upgrade the database schema, then exit")
     init.add_argument("--database", metavar="URL", required=True)
+    _reminder_commands(commands)
     return parser
+
+
+_DATABASE_HELP = "the practice database (default: the demo practice's SQLite database)"
+_KEY_HELP = ("the check-in signing key file, made 0600 on first use (default: $CLINIC_PRACTICE_CHECKIN_KEY, "
+             "else checkin-signing.key in your data folder)")
+SMTP_PASSWORD_ENV = "CLINIC_SMTP_PASSWORD"
+DEMO_SENDER = "reminders@demo-family-clinic.example"
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-24") from None
+
+
+def _reminder_commands(commands) -> None:
+    reminders = commands.add_parser("reminders", help="e-mail appointment reminders, print appointment letters")
+    actions = reminders.add_subparsers(dest="action", required=True)
+    send = actions.add_parser("send", help="e-mail the reminders of one day (each appointment once)")
+    send.add_argument("--database", metavar="URL", help=_DATABASE_HELP)
+    send.add_argument("--site", metavar="NAME", help="only this site (name or id; default: every site)")
+    send.add_argument("--day", metavar="YYYY-MM-DD", type=_day,
+                      help="the appointments' day (default: tomorrow at each site)")
+    send.add_argument("--smtp", metavar="HOST:PORT", required=True, help="the SMTP server (port 587 if left out)")
+    send.add_argument("--smtp-security", choices=("starttls", "ssl", "plain"), default="starttls",
+                      help="starttls (default; submission port 587), ssl (port 465) or plain (a local relay)")
+    send.add_argument("--smtp-user", metavar="USER", help=f"log in as USER (password from ${SMTP_PASSWORD_ENV})")
+    send.add_argument("--smtp-ca", metavar="FILE", help="trust this CA for the SMTP server's certificate")
+    send.add_argument("--from", dest="sender", metavar="ADDRESS",
+                      help=f"the sender address (required, except for the demo practice: {DEMO_SENDER})")
+    send.add_argument("--checkin-key", metavar="FILE", help=_KEY_HELP)
+    letter = actions.add_parser("letter", help="print an appointment letter with its check-in code (HTML on stdout)")
+    letter.add_argument("appointment_id", metavar="APPOINTMENT_ID")
+    letter.add_argument("--database", metavar="URL", help=_DATABASE_HELP)
+    letter.add_argument("--checkin-key", metavar="FILE", help=_KEY_HELP)
+    keys = commands.add_parser("checkin-key", help="show (making it if needed) or rotate the check-in signing key")
+    keys.add_argument("--database", metavar="URL", help=_DATABASE_HELP)
+    keys.add_argument("--checkin-key", metavar="FILE", help=_KEY_HELP)
+    keys.add_argument("--rotate", action="store_true",
+                      help="make a new key that signs from now on; codes signed before keep working")
+    keys.add_argument("--revoke-old", action="store_true",
+                      help="with --rotate: the old keys leaked, their codes stop working at once")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,8 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.info("database.ready", extra={"fields": {"database": shown(engine.url)}})
             engine.dispose()
             return 0
+        if args.command == "reminders":
+            return _reminders(args)
+        if args.command == "checkin-key":
+            return _checkin_key(args)
         return _serve(args)
-    except (DatabaseError, SettingsError) as e:
+    except (DatabaseError, SettingsError, KeyFileError) as e:
         print(f"practice server: {e}", file=sys.stderr)
         return 2
 
@@ -102,6 +159,115 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ[SETTINGS_ENV] = settings.to_env()
         uvicorn.run("practice_server.app:app_from_environment", factory=True, workers=settings.workers, **options)
     return 0
+
+
+def _open_practice(args: argparse.Namespace, now: datetime):
+    """(engine, sessions, demo) for --database, else the demo practice (loaded if empty)."""
+    demo = args.database is None
+    engine, sessions = open_database(args.database or default_database_url())
+    if demo:
+        from .demo_practice import load_demo_practice
+
+        load_demo_practice(sessions, now)
+    return engine, sessions, demo
+
+
+def _signing_key(db, args: argparse.Namespace, demo: bool, now: datetime):
+    from . import practice_keys
+
+    if demo:  # the demo database only: its codes are signed with the public demo key
+        return practice_keys.install_demo_key(db, now)
+    return practice_keys.load_or_create(db, practice_keys.key_path(args.checkin_key), now)
+
+
+def _reminders(args: argparse.Namespace) -> int:
+    from . import admin, reminders, schedule
+
+    now = datetime.now(UTC)
+    if args.action == "send" and args.sender is None and args.database is not None:
+        print("practice server: reminders send needs --from ADDRESS (the sender of the e-mails)", file=sys.stderr)
+        return 2
+    engine, sessions, demo = _open_practice(args, now)
+    try:
+        with sessions.begin() as db:
+            key = _signing_key(db, args, demo, now)
+        if args.action == "letter":
+            with sessions.begin() as db:
+                try:
+                    page = reminders.letter_html(db, args.appointment_id.strip(), key=key, now=now)
+                except (LookupError, ValueError) as e:
+                    print(f"practice server: {e}", file=sys.stderr)
+                    return 2
+            sys.stdout.write(page)
+            return 0
+        try:
+            host, port = reminders.parse_host_port(args.smtp)
+            smtp = reminders.SmtpSettings(
+                host=host, port=port, sender=args.sender or DEMO_SENDER, security=args.smtp_security,
+                username=args.smtp_user, password=os.environ.get(SMTP_PASSWORD_ENV) or None,
+                ca_file=args.smtp_ca,
+            )
+            smtp.check()
+        except ValueError as e:
+            print(f"practice server: {e}", file=sys.stderr)
+            return 2
+        with sessions() as db:
+            if args.site:
+                site = admin.find_site(db, args.site)
+                if site is None:
+                    print(f"practice server: no site named {args.site!r} (python -m provisioning sites lists them)",
+                          file=sys.stderr)
+                    return 2
+                sites = [site]
+            else:
+                sites = admin.list_sites(db)
+        failed = False
+        for site in sites:
+            day = args.day or schedule.local_today(site.timezone, now) + timedelta(days=1)
+            try:
+                report = reminders.send_reminders(sessions, site.id, day, smtp, now, key=key)
+            except ValueError as e:
+                print(f"practice server: {site.name}: {e}", file=sys.stderr)
+                failed = True
+                continue
+            print(f"{site.name} {day.isoformat()}: {report.sent} sent, {report.failed} failed, "
+                  f"{report.no_email} without an e-mail address, {report.already} sent before")
+            for outcome in report.outcomes:
+                if outcome.error:
+                    print(f"  appointment {outcome.appointment_id}: {outcome.error} (tried again next run)")
+            failed = failed or report.failed > 0
+        return 1 if failed else 0
+    finally:
+        engine.dispose()
+
+
+def _checkin_key(args: argparse.Namespace) -> int:
+    from . import practice_keys
+
+    if args.revoke_old and not args.rotate:
+        print("practice server: --revoke-old goes with --rotate", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    engine, sessions, demo = _open_practice(args, now)
+    try:
+        if demo and args.rotate:
+            print("practice server: the demo practice signs with its fixed demo key; give --database "
+                  "to rotate a real practice's key", file=sys.stderr)
+            return 2
+        with sessions.begin() as db:
+            if args.rotate:
+                key = practice_keys.rotate(db, practice_keys.key_path(args.checkin_key), now,
+                                           revoke_old=args.revoke_old)
+            else:
+                key = _signing_key(db, args, demo, now)
+        with sessions() as db:
+            published = practice_keys.published_keys(db, now)
+        where = "the public demo key, demo only" if demo else str(practice_keys.key_path(args.checkin_key))
+        print(f"signing key: {key.key_id} ({where})")
+        print("published to kiosks: " + (", ".join(published) or "none"))
+        return 0
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

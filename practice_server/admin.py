@@ -81,7 +81,8 @@ def check_timezone(name: str) -> None:
         ) from None
 
 
-def create_site(db: Session, name: str, timezone: str) -> SiteInfo:
+def create_site(db: Session, name: str, timezone: str, *, site_id: str | None = None) -> SiteInfo:
+    """`site_id`: a fixed id (the demo practice's); by default a new UUID."""
     name = " ".join(name.split())
     if not name:
         raise ValueError("a site needs a name")
@@ -91,7 +92,7 @@ def create_site(db: Session, name: str, timezone: str) -> SiteInfo:
     if _by_name(db, name) is not None:
         raise ValueError(f"there is already a site named {name!r}")
     now = datetime.now(UTC)
-    site = m.Site(id=str(uuid.uuid4()), name=name, timezone=timezone, created_at=now)
+    site = m.Site(id=site_id or str(uuid.uuid4()), name=name, timezone=timezone, created_at=now)
     try:
         with db.begin_nested():
             db.add(site)

@@ -30,6 +30,7 @@ from .db import open_database, reader_sessions
 from .errors import api_error, error_responses
 from .guard import Guard
 from .models import Site
+from .portal import router as portal_router
 from .settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class PatientOut(BaseModel):
     city: str
     state: str
     postal_code: str
+    portal_account: bool  # has a patient-portal account already (no invitation needed)
     # "form:<questionnaire url>" / "consent:<document id>@<version>" -> "YYYY-MM-DD"
     history: dict[str, str]
 
@@ -76,6 +78,7 @@ class AppointmentOut(BaseModel):
     start: str
     visit_type: str
     status: str
+    copay_cents: int | None  # what the patient pays at check-in; null = unknown
 
 
 class ScheduleAnswer(BaseModel):
@@ -150,6 +153,7 @@ def create_app(settings: ServerSettings, *, clock: Callable[[], datetime] | None
     )
     app.state.context = ctx
     app.add_middleware(Guard)
+    app.include_router(portal_router)  # /portal: patient portal enrolment pages (issue #6)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import consent_documents, forms_bundle
+from . import consent_documents, forms_bundle, practice_keys
 from .models import Bundle, Site
 
 
@@ -55,9 +55,12 @@ def _stored(db: Session, site_id: str, kind: str) -> Any | None:
     return None if row is None else json.loads(row.items)
 
 
-def config_items(db: Session, site: Site) -> dict[str, Any]:
+def config_items(db: Session, site: Site, now: datetime | None = None) -> dict[str, Any]:
+    """The site's config, with the practice's check-in public keys (rotation reaches
+    enrolled kiosks this way; see practice_keys.py)."""
     stored = _stored(db, site.id, BundleKind.config.value) or {}
-    return {**DEFAULT_CONFIG, **stored, "site_name": site.name}
+    checkin_keys = practice_keys.published_keys(db, now or datetime.now(UTC))
+    return {**DEFAULT_CONFIG, **stored, "site_name": site.name, "checkin_keys": checkin_keys}
 
 
 def days_ahead(config: dict[str, Any]) -> int:
@@ -100,8 +103,10 @@ def store(db: Session, site_id: str, kind: BundleKind, items: Any, now: datetime
 
 
 def store_config(db: Session, site_id: str, overrides: dict[str, Any], now: datetime) -> None:
-    """Set a site's config overrides (without site_name, which follows the site)."""
-    store(db, site_id, BundleKind.config, {k: v for k, v in overrides.items() if k != "site_name"}, now)
+    """Set a site's config overrides (without site_name and checkin_keys, which follow
+    the site and the practice's keys)."""
+    derived = ("site_name", "checkin_keys")
+    store(db, site_id, BundleKind.config, {k: v for k, v in overrides.items() if k not in derived}, now)
 
 
 def etag(version: str) -> str:

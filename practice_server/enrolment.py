@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, practice_keys
 from .auth import public_key_from_base64
 from .bundles import config_items
 from .errors import api_error
@@ -42,6 +42,9 @@ class EnrolAnswer(BaseModel):
     site: SiteOut
     config: dict[str, Any]
     ca_certificate: str | None
+    # The practice's check-in public keys {key_id: base64 raw Ed25519}: the kiosk checks
+    # reminder QR codes with them offline (sync_protocol/checkin_token.py).
+    checkin_keys: dict[str, str]
     server_time: str  # ISO 8601 with +00:00
 
 
@@ -89,7 +92,8 @@ def enrol(
     return EnrolAnswer(
         device_id=device_id,
         site=SiteOut(id=site.id, name=site.name, timezone=site.timezone),
-        config=config_items(db, site),
+        config=config_items(db, site, now),
         ca_certificate=ca_certificate,
+        checkin_keys=practice_keys.published_keys(db, now),
         server_time=now.isoformat(),
     )

@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from . import alerts, consents, form_responses, insurance_cards, schedule, step_events
+from . import alerts, consents, form_responses, insurance_cards, kiosk_payments, schedule, step_events
 from .event_base import UUID_PATTERN, ApplyContext, Id, Payload, Rejection, check_visit
 from .models import Appointment, Patient
 
@@ -114,6 +114,11 @@ REGISTRY: dict[str, EventType] = _registry(
     EventType("appointment.arrived", Arrived, _check_arrived, _apply_arrived),
     EventType("patient.contact_changed", ContactChanged, _check_contact, _apply_contact),
     EventType("identify.failed", None),
+    EventType("identify.licence_used", None),  # {"expired": bool}: nothing of the licence itself
+    EventType("payment.recorded", kiosk_payments.PaymentRecorded, kiosk_payments.check_appointment),
+    EventType("payment.deferred", kiosk_payments.PaymentDeferred, kiosk_payments.check_appointment),
+    EventType("portal.invitation_shown", None),  # counted per site with the sign-ups
+    EventType("portal.invitation_declined", None),
     EventType("identify.cooldown", None),
     EventType("visit.ended", None),
     EventType("visit.step_timing", None),

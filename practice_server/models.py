@@ -32,6 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import false
 
 from kiosk.store.models import UTCDateTime
 
@@ -94,6 +95,10 @@ class Patient(Base):
     city: Mapped[str] = mapped_column(String(100), default="")
     state: Mapped[str] = mapped_column(String(100), default="")
     postal_code: Mapped[str] = mapped_column(String(20), default="")
+    # The language of the patient's reminders (practice_server/locales has en and es).
+    language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
+    # The patient already has a patient-portal account (the kiosk then offers no invitation).
+    portal_account: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -118,6 +123,7 @@ class Appointment(Base):
     visit_type: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))  # booked, arrived, seen, cancelled
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    copay_cents: Mapped[int | None] = mapped_column(Integer)  # from the practice's schedule; None = unknown
     change_seq: Mapped[int] = mapped_column(BigInteger)
     # When the change was made (the database's transaction time on PostgreSQL).
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -378,3 +384,37 @@ class StepEvent(Base):
     reason: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # kiosk clock
     day: Mapped[date] = mapped_column(Date)
+
+
+# -- check-in codes and appointment reminders (practice_keys.py, reminders.py) -----------------
+
+
+class CheckinKey(Base):
+    """A public key of the practice's check-in signing keys; the private half is in a
+    0600 file on the host that signs (practice_keys.py), never in the database.
+    Published to kiosks while it may sign (not retired) or a code it signed may still be
+    valid (signed_until in the future), and never after it was revoked."""
+
+    __tablename__ = "checkin_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))  # base64 of 32 raw Ed25519 bytes
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a newer key signs since
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # never trusted again
+    signed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # latest expiry it signed
+
+
+class Reminder(Base):
+    """The e-mail reminder of one appointment: claimed (sending), sent or failed (tried
+    again by the next run). One row per appointment, so no reminder goes out twice."""
+
+    __tablename__ = "reminders"
+
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # sending, sent or failed
+    token_id: Mapped[str | None] = mapped_column(String(16))  # of the check-in code it carries
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)  # error class and SMTP code: no addresses

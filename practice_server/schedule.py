@@ -215,7 +215,7 @@ def _patient(p: Patient, history: dict[str, str]) -> dict[str, Any]:
         "id": p.id, "first_name": p.first_name, "last_name": p.last_name,
         "birth_date": p.birth_date.isoformat(), "phone": p.phone, "email": p.email,
         "street": p.street, "city": p.city, "state": p.state, "postal_code": p.postal_code,
-        "history": history,
+        "portal_account": p.portal_account, "history": history,
     }
 
 
@@ -223,5 +223,5 @@ def _appointment(r: Appointment) -> dict[str, Any]:
     return {
         "id": r.id, "patient_id": r.patient_id, "clinician_id": r.clinician_id,
         "start": r.start.replace(microsecond=0).isoformat(), "visit_type": r.visit_type,
-        "status": r.status,
+        "status": r.status, "copay_cents": r.copay_cents,
     }

@@ -14,10 +14,13 @@ an IT mistake never burns a token:
    have every signed request refused as stale after enrolling;
 4. a new Ed25519 key pair, the private half written 0600 to a temporary name;
 5. POST /api/v1/enrol (the token is spent here) with the public key only;
-6. the key moved into place, the CA saved, the config written atomically.
+6. the key moved into place, the CA and the practice's check-in public keys
+   (`checkin_keys.json`, next to the CA; the kiosk verifies reminder QR codes with them
+   offline) saved, the config written atomically.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -65,6 +68,7 @@ class EnrolOptions:
     key_file: Path | None = None  # the data key; default: the config's, else next to the config
     device_key_file: Path | None = None
     server_ca_file: Path | None = None
+    checkin_keys_file: Path | None = None  # default: checkin_keys.json next to the CA file
     owner: str | None = None  # the kiosk's service user: gets the keys and data_dir
     extra: Mapping[str, Any] = field(default_factory=dict)  # other config keys to set
     hostname: str | None = None
@@ -84,6 +88,7 @@ class EnrolResult:
     key_file: Path
     ca_fingerprint: str | None
     warnings: tuple[str, ...] = ()
+    checkin_keys_file: Path | None = None
 
 
 def _utc_now() -> datetime:
@@ -383,6 +388,8 @@ def enrol(
     server_ca_file = _resolve(base, opts.server_ca_file or existing.get("server_ca_file") or base / "practice-ca.pem")
     data_dir = _resolve(base, opts.data_dir or existing.get("data_dir") or DEFAULT_DATA_DIR)
     key_file = _resolve(base, opts.key_file or existing.get("key_file") or base / "data.key")
+    checkin_keys_file = _resolve(base, opts.checkin_keys_file or existing.get("checkin_keys_file")
+                                 or server_ca_file.parent / "checkin_keys.json")
     if device_key_file.exists() and not opts.force:
         enrolled_as = f" as device {existing['device_id']}" if existing.get("device_id") else ""
         raise ProvisioningError(
@@ -395,7 +402,7 @@ def enrol(
     # Folders for keys only are 0700 (and the kiosk user's with --owner); a folder that also
     # holds the config or the CA must stay readable (0755), its key files are 0600 anyway.
     dirs = {device_key_file.parent: 0o700, key_file.parent: 0o700}
-    dirs.update({config_path.parent: 0o755, server_ca_file.parent: 0o755})
+    dirs.update({config_path.parent: 0o755, server_ca_file.parent: 0o755, checkin_keys_file.parent: 0o755})
     for directory, mode in dirs.items():
         existed = directory.exists()
         _prepare_dir(directory, mode)
@@ -411,6 +418,7 @@ def enrol(
         data_dir=str(data_dir),
         key_file=str(key_file),
         device_key_file=str(device_key_file),
+        checkin_keys_file=str(checkin_keys_file),
         staff_pin_hash=staff_pin_hash,
     )
     if tls:
@@ -490,6 +498,10 @@ def enrol(
                             "server's --ca-cert and --tls-cert do not match: tell whoever runs it"
                         )
                 atomic_write(server_ca_file, trust.ca_pem, 0o644)
+            keys_json, problem = checkin_keys_json(answer.get("checkin_keys"))
+            if problem:
+                warnings.append(problem)
+            atomic_write(checkin_keys_file, keys_json, 0o644)  # public keys: readable
             _ensure_data_key(key_file, data_dir, opts.owner)
             updates.update(
                 device_id=device_id,
@@ -529,7 +541,30 @@ def enrol(
         key_file=key_file,
         ca_fingerprint=pin or (trust.fingerprint if trust.ca_pem else None),
         warnings=tuple(warnings),
+        checkin_keys_file=checkin_keys_file,
     )
+
+
+def checkin_keys_json(value: Any) -> tuple[bytes, str | None]:
+    """The enrolment answer's `checkin_keys` as the kiosk's checkin_keys.json
+    ({"checkin_keys": {key_id: base64 raw Ed25519 public key}}), and a warning when the
+    server sent none or something unusable (the kiosk then gets the keys with its
+    config bundle at its first sync)."""
+    from sync_protocol.checkin_token import decode_public_keys
+
+    keys: dict[str, str] = {}
+    problem = None
+    if value is None:
+        problem = ("the server sent no check-in keys (an older server?): reminder QR codes work once "
+                   "the kiosk has synced its configuration")
+    else:
+        try:
+            decode_public_keys(value)
+            keys = dict(value)
+        except ValueError as exc:
+            problem = f"ignored the server's check-in keys ({exc}); the kiosk gets them when it syncs"
+    text = json.dumps({"checkin_keys": keys}, indent=2, sort_keys=True) + "\n"
+    return text.encode("utf-8"), problem
 
 
 def _ensure_data_key(key_file: Path, data_dir: Path, owner: str | None) -> None:

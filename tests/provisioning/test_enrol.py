@@ -4,6 +4,7 @@ the mistake is found before the server is asked)."""
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 import stat
 import subprocess
@@ -14,11 +15,12 @@ from pathlib import Path
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.config import load_config
 from provisioning import enrol as enrol_module
 from provisioning.cli import main
-from provisioning.enrol import EnrolOptions, enrol
+from provisioning.enrol import EnrolOptions, checkin_keys_json, enrol
 from provisioning.enrol_uri import build_uri
 from provisioning.errors import ProvisioningError
 from provisioning.pki import fingerprint, load_cert_file
@@ -160,6 +162,43 @@ def test_harness_enrol_kiosk_gives_a_loadable_config(server, database_url, tmp_p
     cfg = load_config(files.config_path, env={})
     assert cfg.device_id == files.device_id and cfg.data_dir == files.data_dir and cfg.key_file == files.key_file
     assert cfg.site_name == "Harness Clinic" and not cfg.demo and cfg.fullscreen is False
+
+
+def test_enrol_writes_the_practices_checkin_keys_for_offline_qr_checks(server, database_url, token, tmp_path):
+    from practice_server import practice_keys
+    from practice_server.db import open_database
+    from sync_protocol.checkin_token import checkin_keys_from, make_checkin_token, verify_checkin_token
+
+    engine, sessions = open_database(database_url)
+    try:
+        with sessions.begin() as db:
+            key = practice_keys.load_or_create(db, tmp_path / "practice" / "checkin.key", datetime.now(UTC))
+    finally:
+        engine.dispose()
+    result = enrol(options(server, token, tmp_path / "kiosk"))
+    assert result.checkin_keys_file == result.server_ca_file.parent / "checkin_keys.json"
+    assert stat.S_IMODE(result.checkin_keys_file.stat().st_mode) == 0o644  # public keys
+    assert load_config(result.config_path, env={}).checkin_keys_file == result.checkin_keys_file
+    assert "checkin_keys_file" in result.config_path.read_text()
+    document = json.loads(result.checkin_keys_file.read_text())
+    assert key.key_id in document["checkin_keys"]
+    expires = datetime.now(UTC) + timedelta(hours=2)
+    code = make_checkin_token(key.private_key, appointment_id="a-1", site_id=result.site_id, expires_at=expires,
+                              key_id=key.key_id)
+    assert verify_checkin_token(code, checkin_keys_from(document), datetime.now(UTC), site_id=result.site_id)
+
+
+def test_checkin_keys_file_from_the_servers_answer():
+    from sync_protocol.checkin_token import encode_public_key
+
+    good = {"k1": encode_public_key(Ed25519PrivateKey.generate().public_key())}
+    text, problem = checkin_keys_json(good)
+    assert json.loads(text) == {"checkin_keys": good} and problem is None
+    assert json.loads(checkin_keys_json({})[0]) == {"checkin_keys": {}} and checkin_keys_json({})[1] is None
+    text, problem = checkin_keys_json(None)  # an older server
+    assert json.loads(text) == {"checkin_keys": {}} and "no check-in keys" in problem
+    text, problem = checkin_keys_json({"k1": "not a key"})
+    assert json.loads(text) == {"checkin_keys": {}} and "'k1'" in problem and "when it syncs" in problem
 
 
 # -- token problems (the server says no) -----------------------------------------------------

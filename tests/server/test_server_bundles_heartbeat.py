@@ -15,7 +15,7 @@ def test_config_bundle_with_etag_and_304(server, site, kiosk):
     assert r.status_code == 200
     body = r.json()
     assert body["kind"] == "config"
-    assert body["items"] == {**DEFAULT_CONFIG, "site_name": site.name}
+    assert body["items"] == {**DEFAULT_CONFIG, "site_name": site.name, "checkin_keys": {}}
     assert r.headers["etag"] == f'"{body["version"]}"'
     again = kiosk.get("/api/v1/bundles/config", headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == r.headers["etag"]

@@ -53,10 +53,10 @@ def test_rows_have_the_contract_shape(server, kiosk, week):
     original = next(x for x in week if x["id"] == a["id"])
     assert a == {"id": original["id"], "patient_id": original["patient_id"],
                  "clinician_id": original["clinician_id"], "start": original["start"].isoformat(),
-                 "visit_type": "follow_up", "status": "booked"}
+                 "visit_type": "follow_up", "status": "booked", "copay_cents": None}
     p = seen["patients"][a["patient_id"]]
     assert set(p) == {"id", "first_name", "last_name", "birth_date", "phone", "email", "street", "city",
-                      "state", "postal_code", "history"}
+                      "state", "postal_code", "history", "portal_account"}
     assert p["history"] == {}
     assert p["birth_date"].count("-") == 2
 
