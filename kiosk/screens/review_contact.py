@@ -13,7 +13,11 @@ class ContactRow(BoxLayout):
 
 
 class ReviewContactScreen(KioskScreen):
+    licence_text = StringProperty("")  # the licence's differing address, offered ("" hides it)
+
     def refresh(self) -> None:
+        offer = self.journey.step("review_contact").licence_address(self.journey)
+        self.licence_text = ", ".join(offer[f] for f in ("street", "city", "state", "postal_code") if f in offer)
         contact = self.journey.session.contact
         rows = self.ids.rows
         rows.clear_widgets()
@@ -27,6 +31,15 @@ class ReviewContactScreen(KioskScreen):
         self.journey.complete_step("review_contact")
         self.app.sync()
 
+    def use_licence_address(self) -> None:
+        self.journey.step("review_contact").use_licence_address(self.journey)
+        self.refresh()
+
+    def keep_address(self) -> None:
+        self.journey.step("review_contact").keep_address(self.journey)
+        self.refresh()
+
     def clear(self) -> None:
         super().clear()
+        self.licence_text = ""
         self.ids.rows.clear_widgets()

@@ -43,11 +43,13 @@ def check_in_until_stopped(app, last_name_keys, patient):
 
 
 def confirm_contact(app) -> None:
-    """Contact details are right; no insurance card with me today; no portal for now: the
-    visit is done."""
+    """Contact details are right; no insurance card with me today; the copay at the desk;
+    no portal for now: the visit is done."""
     ui.tap(app, "contact_ok")
     if app.manager.current == "insurance_card":
         ui.tap(app, "card_none")
+    if app.manager.current == "copay":
+        ui.tap(app, "copay_desk")
     skip_portal(app)
 
 
@@ -55,3 +57,15 @@ def skip_portal(app) -> None:
     """"No, thank you" to the portal invitation, when it is offered."""
     if app.manager.current == "portal":
         ui.tap(app, "portal_no")
+
+
+def copay_at_desk(app) -> None:
+    """"Pay at the front desk", when a copay is asked."""
+    if app.manager.current == "copay":
+        ui.tap(app, "copay_desk")
+
+
+def finish_visit(app) -> None:
+    """Past whatever optional steps are left (copay at the desk, no portal)."""
+    copay_at_desk(app)
+    skip_portal(app)

@@ -24,7 +24,8 @@ def _twins(app) -> str:
         for first in ("Alexandria", "Bartholomew")
     ]
     start = datetime.combine(today, datetime.min.time()).replace(hour=11)
-    appointments = [AppointmentRecord(str(uuid.uuid4()), p.id, clinician.id, start, "follow_up") for p in patients]
+    appointments = [AppointmentRecord(str(uuid.uuid4()), p.id, clinician.id, start, "follow_up", copay_cents=2500)
+                    for p in patients]
     app.store.import_schedule([clinician], patients, appointments)
     return last
 
@@ -71,6 +72,8 @@ def every_screen(app, restyle=lambda: None):
     yield app.manager.current  # consent: the signature pad
     while journey.state == "consent":
         journey.step("consent").defer(journey)
+    yield show()  # copay: the amount, pay with card or at the desk
+    journey.step("copay").pay_at_desk(journey)
     yield show()  # forms: a typed answer (the reason for the visit)
     forms = journey.step("forms")
     forms.answer(journey, ["Check-up"])

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.gui
 
 ALL_SCREENS = {
     "welcome", "last_name", "birth_date", "first_name", "confirm", "review_contact", "edit_contact",
-    "insurance_card", "consent", "forms", "portal", "scan", "done", "front_desk", "cooldown", "staff_pin", "staff", "problem",
+    "insurance_card", "consent", "copay", "forms", "portal", "scan", "done", "front_desk", "cooldown", "staff_pin", "staff", "problem",
 }
 MIN_TARGET = dp(48)
 MIN_GAP = dp(6)

@@ -13,7 +13,7 @@ from kiosk import ui_driver as ui
 from kiosk import ui_intake as intake
 from kiosk.consent.documents import load_default_documents, text_for
 from kiosk.store.demo_clinic import DEMO_PATIENTS
-from tests.gui.patient_steps import check_in_to_review, skip_portal
+from tests.gui.patient_steps import check_in_to_review, copay_at_desk, finish_visit
 from tests.logic.forms_helpers import GAD7_URL, ITEM_9, PHQ9_URL, bundle_of
 
 pytestmark = pytest.mark.gui
@@ -34,6 +34,7 @@ def to_intake(app, patient_key="maria", last_name="GARCIA LOPEZ") -> None:
     check_in_to_review(app, last_name, DEMO_PATIENTS[patient_key])
     ui.tap(app, "contact_ok")
     ui.tap(app, "card_none")
+    copay_at_desk(app)
 
 
 @pytest.mark.full_intake
@@ -47,7 +48,7 @@ def test_phq9_and_gad7_by_touch_in_english(app, shot):
     assert "Please answer this question." in ui.texts(app)
     shot("intake-en-required")
     pages = intake.fill_forms(app, choose=lambda page: 1 if page.options else None)  # "Several days"
-    skip_portal(app)
+    finish_visit(app)
     assert app.manager.current == "done"
     phq9, gad7 = pending(app, "form.response")
     assert phq9["questionnaire"]["url"] == PHQ9_URL and gad7["questionnaire"]["url"] == GAD7_URL
@@ -71,6 +72,7 @@ def test_phq9_and_gad7_by_touch_in_spanish_with_a_calm_message(app, shot):
     ui.tap(app, "yes_me")
     ui.tap(app, "contact_ok")
     ui.tap(app, "card_none")
+    copay_at_desk(app)
     assert "Ningún día" in ui.texts(app)
     shot("intake-es-phq9-first")
     seen_calm = []
@@ -86,7 +88,7 @@ def test_phq9_and_gad7_by_touch_in_spanish_with_a_calm_message(app, shot):
 
     intake.fill_forms(app, choose=choose, shot=watch)
     assert seen_calm == ["forms-calm-message"]
-    skip_portal(app)
+    finish_visit(app)
     assert app.manager.current == "done"
     [alert] = pending(app, "alert.raised")
     assert alert["flags"] == ["self-harm"]
@@ -139,7 +141,7 @@ def test_consent_is_signed_with_a_finger_and_a_scribble_is_refused(app, shot):
     while app.manager.current == "consent":
         ui.tap(app, "consent_defer")
     assert len(pending(app, "consent.deferred")) == 2
-    skip_portal(app)
+    finish_visit(app)
     assert app.manager.current == "done"
     history = app.store.patient_history(signed["patient_id"])
     assert f"consent:{document.id}@{document.version}" in history
@@ -162,7 +164,7 @@ def test_card_is_photographed_from_the_replay_camera_with_a_retake(app, shot):
         shot(f"intake-card-{side}")
         intake_photos.append(side)
         ui.tap(app, "card_keep")
-    skip_portal(app)
+    finish_visit(app)
     assert app.manager.current == "done"
     assert not app.card_camera().running, "the camera must be off once the patient has left the card step"
     photos = pending(app, "insurance_card.captured")
@@ -191,7 +193,7 @@ def test_without_a_working_camera_the_patient_is_sent_to_the_desk(app, shot):
         assert "Please show your insurance card at the front desk." in texts and "/dev/" not in texts
         shot("intake-card-no-camera")
         ui.tap(app, "card_continue")
-        skip_portal(app)
+        finish_visit(app)
         assert app.manager.current == "done"
         [skipped] = pending(app, "insurance_card.skipped")
         assert skipped["reason"] == "camera_unavailable"

@@ -85,6 +85,13 @@ def test_check_in_with_a_driver_licence(app, shot, tmp_path, camera_back):
     assert app.journey.session.appointment.first_name == walter.first_name
     ui.tap(app, "yes_me")
     assert app.manager.current == "review_contact"
+    # The licence shows another address: offered, and saved only if the patient says so.
+    assert "12 Elm St, Springfield, IL, 62704" in ui.texts(app)
+    shot("scan-licence-address-offer")
+    ui.tap(app, "licence_use")
+    contact = app.store.get_contact(app.journey.session.appointment.patient_id)
+    assert (contact.street, contact.city, contact.state, contact.postal_code) == ("12 Elm St", "Springfield", "IL", "62704")
+    assert not ui.exists(app, "licence_use")
     kinds = [e.event_type for e in app.store.outbox_pending(1000)]
     assert "identify.licence_used" in kinds
     everything = " ".join(str(e.payload) for e in app.store.outbox_pending(1000))
