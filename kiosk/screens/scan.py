@@ -7,6 +7,7 @@ from functools import partial
 
 from kivy.clock import Clock
 
+from kiosk.i18n_markers import N_
 from kiosk.scanned_codes import checkin_keys, read_scanned, site_of, use_scanned
 from kiosk.screens import load_kv_once
 from kiosk.screens.base import KioskScreen
@@ -14,6 +15,7 @@ from kiosk.widgets.camera_preview import CameraPreview
 
 log = logging.getLogger(__name__)
 SCENE = "qr_code"  # what the replay camera shows here (a real camera ignores it)
+CAMERA_DOWN = N_("The camera is not working right now. Please touch \"Type my name instead\".")
 
 
 class ScanScreen(KioskScreen):
@@ -34,6 +36,7 @@ class ScanScreen(KioskScreen):
 
         if self._preview is None:
             self._preview = CameraPreview()
+            self._preview.bind(camera_status=self._camera_status)
             self.ids.preview_box.add_widget(self._preview)
         camera = self.app.card_camera()
         camera.cue(SCENE)
@@ -49,6 +52,12 @@ class ScanScreen(KioskScreen):
             self._preview.stop(release_camera=True)
         else:
             self.app.release_card_camera()
+
+    def _camera_status(self, _preview, status: str) -> None:
+        if status in ("no_camera", "failed") and self.journey is not None and self.journey.state == "scan":
+            # IT reads why in the log; the patient types their name instead.
+            log.warning("camera.unavailable", extra={"fields": {"status": status, "reason": self._preview.camera_reason}})
+            self.notice = CAMERA_DOWN
 
     def _decoded(self, text: str, _dt) -> None:
         journey = self.journey

@@ -126,3 +126,17 @@ def test_the_portal_invitation_qr_is_a_signed_link_without_phi(app, shot):
     assert shown["invitation_id"] == invitation.invitation_id
     ui.tap(app, "portal_done")
     assert app.manager.current == "done"
+
+
+def test_without_a_camera_the_patient_is_told_to_type_their_name(app, shot, camera_back):
+    from hardware.camera import make_camera
+
+    app.release_card_camera()
+    app._card_camera = make_camera("opencv:/dev/video-that-is-not-there")
+    ui.tap(app, "scan_code")
+    ui.wait_until(lambda: app.screen("scan").notice != "", 20)
+    texts = " ".join(ui.texts(app))
+    assert 'The camera is not working right now. Please touch "Type my name instead".' in texts and "/dev/" not in texts
+    shot("scan-no-camera")
+    ui.tap(app, "type_instead")
+    assert app.manager.current == "last_name"
