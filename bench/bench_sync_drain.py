@@ -39,7 +39,7 @@ from practice_server import models as pm  # noqa: E402
 from practice_server.db import open_database  # noqa: E402
 from sync_agent.agent import SyncAgent  # noqa: E402
 from sync_agent.client import SyncClient  # noqa: E402
-from sync_agent.device_key import load_device_key  # noqa: E402
+from sync_protocol.device_key import load_device_key  # noqa: E402
 from tests.e2e.practice_db import drop_postgres, fresh_postgres  # noqa: E402
 from tests.e2e.harness import enrol_kiosk, start_server  # noqa: E402
 

@@ -255,7 +255,7 @@ class KioskApp(App):
 
             return self._demo_portal_key, "00000000-0000-4000-8000-00000000de00", DEMO_PORTAL_URL
         try:
-            from sync_agent.device_key import DeviceKeyError, load_device_key
+            from sync_protocol.device_key import DeviceKeyError, load_device_key
 
             return load_device_key(config.device_key_file), config.device_id, config.server_url
         except (DeviceKeyError, OSError, ValueError) as error:

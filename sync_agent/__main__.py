@@ -29,7 +29,7 @@ from kiosk.sync_health import NOT_ENROLLED, SyncHealth, read_health, write_healt
 
 from .agent import StopRequested, SyncAgent
 from .client import SyncClient
-from .device_key import DeviceKeyError, load_device_key
+from sync_protocol.device_key import DeviceKeyError, load_device_key
 from .errors import PermanentError, TransientError
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_SET_UP, EXIT_REFUSED = 0, 1, 2, 3

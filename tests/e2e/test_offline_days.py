@@ -21,7 +21,7 @@ from kiosk.sync_health import OFFLINE, ONLINE, read_health
 from practice_server import models as pm
 from sync_agent.agent import SyncAgent
 from sync_agent.client import SyncClient
-from sync_agent.device_key import load_device_key
+from sync_protocol.device_key import load_device_key
 from sync_agent.errors import TransientError
 from tests.e2e.harness import enrol_kiosk, start_server
 from tests.e2e.kiosk_visits import check_in, fail_to_identify, site_noon

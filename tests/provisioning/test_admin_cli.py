@@ -93,7 +93,7 @@ def test_fleet_and_revoke(database_url, server, tmp_path, capsys):
     assert rc == 1 and "no enrolled device" in err
     # the server agrees: the revoked kiosk's key no longer gets in (a signed heartbeat)
     from sync_protocol.signing import sign_request
-    from sync_agent.device_key import load_device_key
+    from sync_protocol.device_key import load_device_key
 
     body = json.dumps({"version": "0", "backlog": 0}).encode()
     headers = {"Content-Type": "application/json"}

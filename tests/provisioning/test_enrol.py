@@ -104,7 +104,7 @@ def test_enrol_end_to_end_with_ca_file(server, token, tmp_path, site, capsys):
     # device key: 0600, Ed25519, next to the config; CA saved; data key made 0600
     assert stat.S_IMODE(cfg.device_key_file.stat().st_mode) == 0o600
     serialization.load_pem_private_key(cfg.device_key_file.read_bytes(), None)
-    from sync_agent.device_key import load_device_key  # the agent reads what enrol wrote
+    from sync_protocol.device_key import load_device_key  # the agent reads what enrol wrote
 
     load_device_key(cfg.device_key_file)
     assert cfg.server_ca_file.read_bytes() == server.ca_file.read_bytes()

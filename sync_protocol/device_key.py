@@ -1,4 +1,5 @@
-"""Load the kiosk's Ed25519 device key, refusing a file others can read.
+"""Load the kiosk's Ed25519 device key, refusing a file others can read (the sync agent
+signs its requests with it; the kiosk app signs portal invitations with it).
 
 Format: PEM (PKCS#8, unencrypted), as `cryptography` writes it; a base64 line of the
 32 raw private key bytes is accepted too. The key never leaves the kiosk; a copy
