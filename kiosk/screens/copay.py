@@ -25,6 +25,10 @@ class CopayScreen(KioskScreen):
     phase = StringProperty(ASK)
     message = StringProperty("")  # the terminal's patient message id, on the result page
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._keep_alive = None  # holds off the idle warning while the card reader works
+
     @property
     def step(self):
         return self.journey.step("copay")
@@ -82,7 +86,7 @@ class CopayScreen(KioskScreen):
         threading.Thread(target=work, name="copay", daemon=True).start()
 
     def _stop_keep_alive(self) -> None:
-        if getattr(self, "_keep_alive", None) is not None:
+        if self._keep_alive is not None:
             self._keep_alive.cancel()
             self._keep_alive = None
 

@@ -13,6 +13,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.forms.answers import NOT_A_DATE, NOT_A_NUMBER, NOT_WHOLE_NUMBER
+from kiosk.forms.enable_when import values_equal
 from kiosk.forms.translations import text_in
 from kiosk.screens import load_kv_once
 from kiosk.screens.base import PagedScreen
@@ -113,13 +114,13 @@ class FormsScreen(PagedScreen):
         if kind in CHOICE_TYPES or page.kind == "add_another":
             self.kind = "choice"
             for value, label in options:
-                button = ChoiceButton(label=label, value=value, selected=any(_same(value, v) for v in current),
+                button = ChoiceButton(label=label, value=value, selected=any(values_equal(value, v) for v in current),
                                       action=f"answer:{len(self._choices)}")
                 button.bind(on_release=self._choose)
                 self._choices.append(button)
                 ids.answers.add_widget(button)
             if kind == "open-choice":
-                typed = next((v for v in current if isinstance(v, str) and not any(_same(v, o) for o, _ in options)), "")
+                typed = next((v for v in current if isinstance(v, str) and not any(values_equal(v, o) for o, _ in options)), "")
                 ids.answers.add_widget(Factory.KLabel(text=tr._("Something else:"), role="muted"))
                 self._add_text_entry(ids, typed, page.max_length)
         elif kind in NUMBER_TYPES:
@@ -299,14 +300,6 @@ class FormsScreen(PagedScreen):
                 self._kept[name].clear()
         if "entry_row" in self._kept:
             self._kept["entry_row"].ids.entry_box.children[0].clear()
-
-
-def _same(a, b) -> bool:
-    """Option values compare by code for codings, by value otherwise."""
-    code_a, code_b = getattr(a, "code", None), getattr(b, "code", None)
-    if code_a is not None or code_b is not None:
-        return code_a == code_b and getattr(a, "system", None) == getattr(b, "system", None)
-    return type(a) is type(b) and a == b
 
 
 def _number_text(values) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from kiosk import ui_driver as ui
+from kiosk import ui_intake
 
 
 def mdy(d):
@@ -48,8 +49,7 @@ def confirm_contact(app) -> None:
     ui.tap(app, "contact_ok")
     if app.manager.current == "insurance_card":
         ui.tap(app, "card_none")
-    if app.manager.current == "copay":
-        ui.tap(app, "copay_desk")
+    copay_at_desk(app)
     skip_portal(app)
 
 
@@ -61,8 +61,7 @@ def skip_portal(app) -> None:
 
 def copay_at_desk(app) -> None:
     """"Pay at the front desk", when a copay is asked."""
-    if app.manager.current == "copay":
-        ui.tap(app, "copay_desk")
+    ui_intake.pay_copay(app, by_card=False)
 
 
 def finish_visit(app) -> None:
