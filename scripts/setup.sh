@@ -32,6 +32,7 @@ APT_PACKAGES=(
     libzbar0 libmtdev1
     libglib2.0-0  # opencv-python (camera, card photos, signature PNGs)
     libusb-1.0-0  # USB receipt printers (python-escpos through pyusb)
+    espeak-ng alsa-utils  # offline speech (read-aloud, audio mode) played with aplay
     fonts-noto-core
     ca-certificates
 )
