@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, bundles, consent_documents, forms_bundle
+from . import audit, bundles, consent_documents, content_bundle, forms_bundle
 from . import models as m
 from .bundles import DEFAULT_CONFIG, store_config
 from .enrolment import token_hash
@@ -213,3 +213,17 @@ def publish_consent_documents(db: Session, site_id: str, documents: list, now: d
     audit.record(db, "consents.published", now, site_id=site.id)
     db.flush()
     return bundles.version_of(items)
+
+
+def publish_content_bundle(db: Session, site_id: str, items: list, now: datetime) -> str:
+    """Make `items` (education articles, see content_bundle.py) the site's content bundle,
+    replacing the kiosk package's default or an earlier one. The articles are read with the
+    kiosk's own parser first; ValueError names the item and the problem.
+    Returns the bundle's new version (its ETag)."""
+    now = _aware(now)
+    site = _site_or_error(db, site_id)
+    checked = content_bundle.check_content_bundle(items)
+    bundles.store(db, site.id, bundles.BundleKind.content, checked, now)
+    audit.record(db, "content.published", now, site_id=site.id)
+    db.flush()
+    return bundles.version_of(checked)

@@ -1,11 +1,12 @@
-"""Bundles a kiosk downloads: its site's config, forms, consents (and, later, content).
+"""Bundles a kiosk downloads: its site's config, forms, consents and content.
 
 Stored per site in the `bundles` table. The config bundle is the defaults, overlaid
 with what the site stored, plus the site's name. The forms bundle is what the site
 published, else the kiosk package's default forms (forms_bundle.py); the consents
 bundle is a list of documents: the site's published ones, else the kiosk package's
-(consent_documents.py). The version (and ETag) is a hash of the canonical
-JSON of the items, so any worker computes the same one.
+(consent_documents.py); the content bundle is a list of education articles: the site's
+published ones, else the kiosk package's (content_bundle.py). The version (and ETag) is a
+hash of the canonical JSON of the items, so any worker computes the same one.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import consent_documents, forms_bundle, practice_keys
+from . import consent_documents, content_bundle, forms_bundle, practice_keys
 from .models import Bundle, Site
 
 
@@ -30,7 +31,7 @@ class BundleKind(str, Enum):
 
 
 DEFAULT_CONFIG: dict[str, Any] = {
-    "languages": ["en", "es"],
+    "languages": ["en", "es", "zh", "vi", "ar"],
     "default_language": "en",
     "minutes_per_visit": 15,
     "retention_days": 7,
@@ -80,6 +81,11 @@ def consent_items(db: Session, site_id: str) -> list[dict[str, Any]]:
     return stored if stored is not None else consent_documents.default_documents()
 
 
+def content_items(db: Session, site_id: str) -> list[dict[str, Any]]:
+    stored = _stored(db, site_id, BundleKind.content.value)
+    return stored if stored is not None else content_bundle.default_content_bundle()
+
+
 def bundle(db: Session, site: Site, kind: BundleKind) -> dict[str, Any]:
     if kind is BundleKind.config:
         items: Any = config_items(db, site)
@@ -87,6 +93,8 @@ def bundle(db: Session, site: Site, kind: BundleKind) -> dict[str, Any]:
         items = forms_items(db, site.id)
     elif kind is BundleKind.consents:
         items = consent_items(db, site.id)
+    elif kind is BundleKind.content:
+        items = content_items(db, site.id)
     else:
         items = _stored(db, site.id, kind.value) or []
     return {"kind": kind.value, "version": version_of(items), "items": items}

@@ -1,0 +1,7 @@
+"""python -m kiosk.education check|list [PATH...] (see cli.py)."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
