@@ -29,7 +29,7 @@ SOURCE_LANGUAGE = "en"
 # The repo's locales/ folder (the package is installed editable, see pyproject).
 DEFAULT_LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 # Language code -> Babel locale used for dates, times and numbers.
-BABEL_LOCALES: dict[str, str] = {"en": "en_US", "es": "es_US"}
+BABEL_LOCALES: dict[str, str] = {"en": "en_US", "es": "es_US", "zh": "zh_Hans_CN", "vi": "vi_VN", "ar": "ar"}
 
 
 class CatalogError(RuntimeError):

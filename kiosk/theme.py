@@ -11,7 +11,7 @@ from kivy.event import EventDispatcher
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 
-from kiosk import palette
+from kiosk import fonts, palette
 
 FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 TEXT_STEPS = (1.0, 1.5, 2.0)  # "A", "A+", "A++": the largest doubles every text size
@@ -29,6 +29,11 @@ class Theme(EventDispatcher):
 
     font_regular = StringProperty(str(FONTS / "NotoSans-Regular.ttf"))
     font_bold = StringProperty(str(FONTS / "NotoSans-Bold.ttf"))
+    # Right-to-left language (Arabic): rows mirror (MirrorBoxLayout) and lines of text
+    # start at the right; `start` is the halign for text that would be "left" in English.
+    rtl = BooleanProperty(False)
+    start = StringProperty("left")
+    end = StringProperty("right")
 
     font_title = NumericProperty(0)
     font_body = NumericProperty(0)
@@ -63,6 +68,13 @@ class Theme(EventDispatcher):
 
     def set_text_step(self, index: int) -> None:
         self.scale = TEXT_STEPS[index]
+
+    def set_language(self, code: str) -> None:
+        """The fonts that have the language's letters, and its writing direction."""
+        pair = fonts.fonts_for(code)
+        self.font_regular, self.font_bold = str(pair.regular), str(pair.bold)
+        self.rtl = fonts.is_rtl(code)
+        self.start, self.end = ("right", "left") if self.rtl else ("left", "right")
 
     def reset(self) -> None:
         """Back to defaults for the next patient."""

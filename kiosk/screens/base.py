@@ -2,7 +2,7 @@
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import ColorProperty, ObjectProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
+from kiosk.widgets.mirror import MirrorBoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 
@@ -56,7 +56,7 @@ class KioskScreen(Screen):
         self.notice = ""
 
 
-class ScreenPart(BoxLayout):
+class ScreenPart(MirrorBoxLayout):
     """A page a screen swaps in and out of itself (a question, a message, a camera view).
     Laid out like Page; `screen` is the owner its buttons call."""
 

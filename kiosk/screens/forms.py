@@ -10,7 +10,7 @@ from datetime import date
 from kivy.factory import Factory
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
+from kiosk.widgets.mirror import MirrorBoxLayout
 
 from kiosk.forms.answers import NOT_A_DATE, NOT_A_NUMBER, NOT_WHOLE_NUMBER
 from kiosk.forms.enable_when import values_equal
@@ -35,7 +35,7 @@ class ChoiceButton(KioskButton):
     value = ObjectProperty(None, allownone=True)
 
 
-class FormEntryRow(BoxLayout):
+class FormEntryRow(MirrorBoxLayout):
     """Back, the typed answer and Next in one row (above the on-screen keyboard)."""
 
     screen = ObjectProperty(None, allownone=True)

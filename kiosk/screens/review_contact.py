@@ -1,12 +1,12 @@
 """Review contact details: phone, email and address, each with a "Change" button."""
 from kivy.properties import StringProperty
-from kivy.uix.boxlayout import BoxLayout
+from kiosk.widgets.mirror import MirrorBoxLayout
 
 from kiosk.contact_fields import FIELDS
 from kiosk.screens.base import KioskScreen
 
 
-class ContactRow(BoxLayout):
+class ContactRow(MirrorBoxLayout):
     field = StringProperty("")
     label_id = StringProperty("")
     value = StringProperty("")

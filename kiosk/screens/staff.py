@@ -1,6 +1,6 @@
 """Staff mode: kiosk status at a glance, lift a cool-down, or exit the app."""
 from kivy.properties import StringProperty
-from kivy.uix.boxlayout import BoxLayout
+from kiosk.widgets.mirror import MirrorBoxLayout
 
 from kiosk import __version__
 from kiosk.i18n_markers import N_
@@ -23,7 +23,7 @@ def _size(n: int) -> str:
     return str(n)
 
 
-class StatusRow(BoxLayout):
+class StatusRow(MirrorBoxLayout):
     label_id = StringProperty("")
     value = StringProperty("")
 

@@ -9,7 +9,9 @@ _loaded = False
 def load_rules() -> None:
     global _loaded
     if not _loaded:
-        from kiosk.widgets import buttons, date_entry, entry, idle_warning, keyboard, keypad, top_bar  # noqa: F401
+        from kiosk.widgets import buttons, date_entry, entry, idle_warning, keyboard, keypad, mirror, shaping, top_bar  # noqa: F401
+
+        shaping.install()
 
         Builder.load_file(str(Path(__file__).with_name("widgets.kv")))
         _loaded = True

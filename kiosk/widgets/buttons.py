@@ -1,7 +1,7 @@
 """Big, labelled touch buttons and the label/card building blocks every screen uses."""
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, OptionProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
-from kivy.uix.boxlayout import BoxLayout
+from kiosk.widgets.mirror import MirrorBoxLayout
 from kivy.uix.label import Label
 
 
@@ -9,9 +9,12 @@ class KLabel(Label):
     """Wrapping text in the theme font; grows to fit its text so nothing is cut off."""
 
     role = OptionProperty("body", options=["title", "body", "small", "muted"])
+    # Where lines sit: "start" is the left in English and the right in Arabic. Set this, not
+    # halign: the class rule's halign follows the language and would undo an instance's.
+    align = OptionProperty("start", options=["start", "center", "end"])
 
 
-class Card(BoxLayout):
+class Card(MirrorBoxLayout):
     """A raised panel; `bg_color` is what the tests measure text contrast against."""
 
     bg_color = ColorProperty((1, 1, 1, 1))

@@ -5,7 +5,7 @@ The clinic name on the left doubles as the hidden staff entry: hold it for 3 sec
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty
-from kivy.uix.boxlayout import BoxLayout
+from kiosk.widgets.mirror import MirrorBoxLayout
 from kivy.uix.label import Label
 
 from kiosk.widgets.buttons import LanguageButton
@@ -13,7 +13,7 @@ from kiosk.widgets.buttons import LanguageButton
 STAFF_HOLD_SECONDS = 3.0
 
 
-class TopBar(BoxLayout):
+class TopBar(MirrorBoxLayout):
     in_visit = BooleanProperty(False)
     bg_color = ColorProperty((1, 1, 1, 1))
 
