@@ -29,6 +29,7 @@ from kiosk.screens import base as screens_base
 from kiosk.staff import StaffAuth
 from kiosk.steps import default_steps
 from kiosk.theme import theme
+from kiosk.widgets.audio_guide import AudioGuide
 from kiosk.widgets.buttons import LanguageButton
 from kiosk.widgets.idle_warning import IdleWarning
 from kiosk.widgets.tr import tr
@@ -38,6 +39,12 @@ if TYPE_CHECKING:  # the store is imported after the first frame, by store_opene
 
 log = logging.getLogger(__name__)
 ESCAPE = 27
+EDUCATION_IDLE_FACTOR = 3  # reading a page takes a while: education waits longer before closing
+
+
+def _post_to_ui(callback: Callable[[], object]) -> None:
+    """Run `callback` on the UI thread (the speech worker reports through this)."""
+    Clock.schedule_once(lambda _dt: callback(), 0)
 
 
 def utc_now() -> datetime:
@@ -53,6 +60,7 @@ class KioskApp(App):
         store: Store | None = None,
         clock: Callable[[], datetime] = utc_now,
         store_opener: Callable[[], Store] | None = None,
+        speaker=None,
         **kwargs,
     ):
         """Give a ready `store`, or a `store_opener` to open it just after the first frame:
@@ -74,6 +82,8 @@ class KioskApp(App):
         self._card_camera = None
         self._demo_portal_key = None
         self._payment_terminal = None
+        self._speaker = speaker  # kiosk.speech.Speaker; made from the `speech` setting if None
+        self.audio: AudioGuide | None = None
 
     def attach_store(self, store: Store) -> None:
         """Build the services that work on the local database (also used to swap it in tests)."""
@@ -125,6 +135,7 @@ class KioskApp(App):
         self._refresh_languages()
         Window.clearcolor = theme.background
         theme.fbind("background", lambda *_: setattr(Window, "clearcolor", theme.background))
+        self.audio = AudioGuide(self, self.speaker)
         Window.bind(on_touch_down=self._activity, on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Clock.schedule_interval(self._check_idle, 0.5)
         ExceptionManager.add_handler(self)
@@ -178,6 +189,29 @@ class KioskApp(App):
             self.journey.begin()
         self.sync()
 
+    def open_education(self) -> None:
+        """Health articles to read or hear. A visit ends first, so nothing about the patient
+        stays on screen; their language, text size, contrast and audio mode carry over."""
+        if not self.ensure_store():
+            return
+        session = self.journey.session
+        visit_type = session.appointment.visit_type if session is not None and session.appointment else ""
+        language, scale, contrast, audio = tr.language, theme.scale, theme.high_contrast, self.audio.on
+        if session is not None:
+            self.end_visit("completed")
+        if tr.language != language:
+            self.switch_language(language)
+        theme.scale, theme.high_contrast = scale, contrast
+        self.visit_idle.touch(time.monotonic())
+        self.screen("education").visit_type = visit_type
+        self.show("education")
+        if audio:
+            self.audio.start(intro=False)
+
+    def leave_education(self) -> None:
+        self.audio.stop()
+        self.back_to_welcome()
+
     def start_over(self) -> None:
         self.end_visit("start_over")
 
@@ -191,6 +225,8 @@ class KioskApp(App):
             get_phi_guard().clear()
             self.wipe_screens()
             theme.reset()
+            if self.audio is not None:
+                self.audio.stop()
         self.sync()
         if tr.language != self.kiosk_config.default_language:
             self.switch_language(self.kiosk_config.default_language)
@@ -291,6 +327,7 @@ class KioskApp(App):
         self.show("edit_contact")
 
     def switch_language(self, code: str) -> None:
+        theme.set_language(code)  # before the texts change, so each renders once, in its font
         tr.switch(code)
         if self.journey is not None:
             self.journey.set_language(code)
@@ -322,6 +359,20 @@ class KioskApp(App):
         self.staff_idle.touch(now)
         return False  # let the touch go on to the widgets
 
+    def set_time_factor(self, factor: int) -> None:
+        """Longer timeouts while the audio mode is on (1: back to the configured ones)."""
+        config = self.kiosk_config
+        self.visit_idle.warn_after = config.idle_warning_seconds * factor
+        self.visit_idle.countdown = config.idle_countdown_seconds * factor
+
+    def speaker(self):
+        """The speech engine (read-aloud, audio mode), made on first use from `speech`."""
+        if self._speaker is None:
+            from kiosk.speech import make_speaker
+
+            self._speaker = make_speaker(self.kiosk_config.speech, post=_post_to_ui)
+        return self._speaker
+
     def more_time(self) -> None:
         self._activity()
         self._hide_warning()
@@ -333,6 +384,7 @@ class KioskApp(App):
                 self.leave_staff_mode()
             return
         if self.journey is None or self.journey.session is None:
+            self._check_idle_outside_visit(now)
             return
         state = self.visit_idle.state(now)
         if state == ACTIVE:
@@ -345,6 +397,16 @@ class KioskApp(App):
                 self.warning = IdleWarning()
                 self.warning.open(animation=False)
             self.warning.seconds_left = self.visit_idle.seconds_left(now)
+
+    def _check_idle_outside_visit(self, now: float) -> None:
+        if self.manager.current == "education":
+            if self._speaker is not None and self._speaker.state == "speaking":
+                self.visit_idle.touch(now)  # listening to an article is not being away
+            elif now - self.visit_idle.last_activity > EDUCATION_IDLE_FACTOR * (
+                    self.visit_idle.warn_after + self.visit_idle.countdown):
+                self.leave_education()
+        elif self.audio is not None and self.audio.on and self.visit_idle.state(now) == EXPIRED:
+            self.audio.stop()  # turned on at the welcome screen by someone who walked away
 
     def _hide_warning(self) -> None:
         if self.warning is not None:
@@ -384,8 +446,10 @@ class KioskApp(App):
         self.stop()
 
     # -- window ---------------------------------------------------------------------
-    def _on_key_down(self, _window, key, *_args) -> bool:
+    def _on_key_down(self, _window, key, _scancode=None, codepoint=None, modifiers=(), *_args) -> bool:
         self._activity()
+        if self.audio is not None and self.audio.handle_key(key, codepoint, modifiers or ()):
+            return True
         return key == ESCAPE  # swallow Escape: patients must not quit the kiosk
 
     def _on_request_close(self, *_args) -> bool:
@@ -393,6 +457,8 @@ class KioskApp(App):
 
     def on_stop(self) -> None:
         self.release_card_camera()
+        if self._speaker is not None:
+            self._speaker.close()
         if self._payment_terminal is not None:
             self._payment_terminal.close()
         if self.store is not None:

@@ -29,7 +29,7 @@ ENV_DATA_DIR = "KIOSK_DATA_DIR"
 ENV_KEY_FILE = "KIOSK_KEY_FILE"
 APP_DIR_NAME = "clinic-kiosk"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "es")
+DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "es", "zh", "vi", "ar")
 DEFAULT_LANGUAGE = "en"
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
@@ -76,6 +76,10 @@ class KioskConfig:
     payment_terminal: str = "auto"
     # Receipts: "escpos-network:host[:port]", "escpos-usb:VID:PID", "file:/path", "none".
     receipt_printer: str = "none"
+    # Speech for read-aloud and the audio mode: "espeak" (espeak-ng on the default sound
+    # device), "espeak:<ALSA device>" (e.g. "espeak:plughw:CARD=Headphones", the headphone
+    # jack), "espeak:null" (timed silently: no sound card) or "none".
+    speech: str = "espeak"
     # The practice's check-in QR public keys (written by `provisioning enrol`).
     checkin_keys_file: Path | None = None
     # Sync with the practice server (written by `python -m provisioning enrol`).
@@ -121,6 +125,7 @@ _STR_KEYS = (
     "camera",
     "payment_terminal",
     "receipt_printer",
+    "speech",
     "device_id",
     "site_id",
 )
@@ -134,6 +139,7 @@ KNOWN_KEYS: tuple[str, ...] = (
     "camera",
     "payment_terminal",
     "receipt_printer",
+    "speech",
     "checkin_keys_file",
     "site_name",
     "server_url",
@@ -302,6 +308,9 @@ def _build(raw: dict[str, Any], source: Path | None, where: str, env: Mapping[st
                        ("receipt_printer", ("none", "dummy", "file", "escpos-network", "escpos-usb"))):
         if key in values and values[key].split(":", 1)[0] not in kinds:
             bad(key, "one of " + ", ".join(f"'{k}'" for k in kinds) + " (see kiosk/config.example.toml)", values[key])
+
+    if "speech" in values and values["speech"] != "none" and values["speech"].split(":", 1)[0] != "espeak":
+        bad("speech", "'espeak', 'espeak:<ALSA device>' (the headphone jack), 'espeak:null' or 'none'", values["speech"])
 
     if "camera" in values:
         camera = values["camera"]

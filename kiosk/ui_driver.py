@@ -83,6 +83,20 @@ def type_keys(app, text: str) -> None:
     pump(2)
 
 
+def press_key(key: int, codepoint: str | None = None, modifiers: tuple[str, ...] = (), frames: int = 2) -> None:
+    """A key press from a physical keyboard or the assistive keypad, through the window."""
+    _as_main_loop(lambda: Window.dispatch("on_key_down", key, 0, codepoint, list(modifiers)))
+    _as_main_loop(lambda: Window.dispatch("on_key_up", key, 0))
+    pump(frames)
+
+
+def type_on_keyboard(text: str) -> None:
+    """Type `text` on a physical keyboard (lower-case letters, as a keyboard sends them)."""
+    for char in text:
+        press_key(ord(char.lower()), char.lower(), frames=1)
+    pump(2)
+
+
 def _press(widget) -> None:
     x, y = widget.to_window(*widget.center)
     touch = UnitTestTouch(x, y)
