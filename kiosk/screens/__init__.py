@@ -28,6 +28,7 @@ SCREENS = {
     "portal": "PortalScreen",
     "edit_contact": "EditContactScreen",
     "done": "DoneScreen",
+    "education": "EducationScreen",
     "staff_pin": "StaffPinScreen",
     "staff": "StaffScreen",
     "problem": "ProblemScreen",
