@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from . import __version__, auth, bundles, consent_documents, enrolment, events, heartbeat, logs, schedule
+from . import __version__, auth, bundles, consent_documents, education_pages, enrolment, events, heartbeat, logs, schedule
 from .auth import Caller, authenticated
 from .context import ServerContext, client_address, get_context, utc_now
 from .db import open_database, reader_sessions
@@ -154,6 +154,7 @@ def create_app(settings: ServerSettings, *, clock: Callable[[], datetime] | None
     app.state.context = ctx
     app.add_middleware(Guard)
     app.include_router(portal_router)  # /portal: patient portal enrolment pages (issue #6)
+    app.include_router(education_pages.router)  # /education: public article pages (the kiosk's QR link)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

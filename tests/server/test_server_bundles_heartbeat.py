@@ -8,6 +8,7 @@ import pytest
 
 from practice_server import admin
 from practice_server.bundles import DEFAULT_CONFIG, store_config
+from practice_server.content_bundle import default_content_bundle
 
 
 def test_config_bundle_with_etag_and_304(server, site, kiosk):
@@ -33,9 +34,10 @@ def test_config_change_gives_a_new_version(server, site, kiosk):
     assert r.status_code == 200 and r.json()["items"]["retention_days"] == 3
 
 
-def test_the_content_bundle_is_empty_for_now(server, kiosk):
+def test_the_content_bundle_serves_the_default_articles(server, kiosk):
     r = kiosk.get("/api/v1/bundles/content")
-    assert r.status_code == 200 and r.json()["items"] == [] and r.json()["kind"] == "content"
+    assert r.status_code == 200 and r.json()["kind"] == "content"
+    assert r.json()["items"] == default_content_bundle()
 
 
 def test_unknown_bundle_kind_is_422(server, kiosk):
