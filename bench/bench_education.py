@@ -41,9 +41,17 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def rss_mb() -> float:
+    """Resident memory after a garbage collection and glibc's malloc_trim: freed heap goes
+    back to the system, so what is left is what is still in use (a leak keeps growing)."""
+    import ctypes
+
     import psutil
 
     gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass  # not glibc: the figure includes freed heap
     return psutil.Process().memory_info().rss / 1e6
 
 
@@ -66,6 +74,7 @@ def page_through_everything(app, ui) -> int:
             while not screen.made_part("Reader").last_page:
                 ui.tap(app, "page_next", frames=1)
                 shown += 1
+        ui.tap(app, "education_list", frames=2)
         ui.tap(app, "education_done", frames=2)
     return shown
 
@@ -116,6 +125,8 @@ def time_keys(app, ui, speaker, probe, presses: int) -> tuple[list[float], list[
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=40)
+    parser.add_argument("--passes", type=int, default=2, help="passes through every article (>= 2)")
+    parser.add_argument("--trace", action="store_true", help="print what Python allocated in the last pass")
     args = parser.parse_args()
     ensure_display()
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-education-") as tmp:
@@ -149,17 +160,27 @@ def main() -> int:
         app._run_prepare()
         ui.pump(5)
 
+        import tracemalloc
+
         start_mb = rss_mb()
-        first = page_through_everything(app, ui)
-        after_one = rss_mb()
-        second = page_through_everything(app, ui)
-        after_two = rss_mb()
-        growth = after_two - after_one
-        print(f"education memory: {first} pages per pass over {len(app.translator.languages)} languages")
-        print(f"  RSS before {start_mb:.1f} MB, after pass 1 {after_one:.1f} MB (baseline), "
-              f"after pass 2 {after_two:.1f} MB")
-        print(f"  growth in pass 2: {growth:+.2f} MB (target < {MEMORY_TARGET_MB:.0f} MB: "
-              f"{'met' if growth < MEMORY_TARGET_MB else 'NOT met'})")
+        after = []
+        snapshot = None
+        for number in range(max(2, args.passes)):
+            if args.trace and number == max(2, args.passes) - 1:
+                tracemalloc.start(8)
+                snapshot = tracemalloc.take_snapshot()
+            pages = page_through_everything(app, ui)
+            after.append(rss_mb())
+        growth = after[1] - after[0]
+        print(f"education memory: {pages} pages per pass over {len(app.translator.languages)} languages")
+        print(f"  RSS before {start_mb:.1f} MB; after each pass: " + ", ".join(f"{mb:.1f}" for mb in after) + " MB")
+        print(f"  growth in pass 2 (pass 1 = baseline, warm caches): {growth:+.2f} MB (target < "
+              f"{MEMORY_TARGET_MB:.0f} MB: {'met' if growth < MEMORY_TARGET_MB else 'NOT met'})")
+        if snapshot is not None:
+            for stat in tracemalloc.take_snapshot().compare_to(snapshot, "traceback")[:8]:
+                print(f"  {stat.size_diff / 1e3:+9.1f} kB  " + " <- ".join(
+                    f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in list(stat.traceback)[::-1][:4]))
+            tracemalloc.stop()
 
         app.switch_language("en")
         by_key, direct = time_keys(app, ui, speaker, probe, args.presses)
