@@ -174,6 +174,32 @@ class Tour:
         self.ui.pump(5)
         self.shot("after-wipe")
 
+        # 8. Other languages and scripts: health education in Arabic (right to left),
+        # Chinese and Vietnamese, read aloud with the sentence highlighted.
+        for language, article in (("ar", "high-blood-pressure"), ("zh", "flu-shot"), ("vi", "preparing-for-your-visit")):
+            self.tap(f"language:{language}")
+            self.shot(f"{language}-welcome")
+            self.tap("education")
+            self.shot(f"{language}-education-list")
+            self.tap(f"article:{article}")
+            self.tap("read_aloud")
+            self.wait_until(lambda: "[u]" in self.app.screen("education").made_part("Reader").ids.text.children[-1].text, 10)
+            self.shot(f"{language}-education-read-aloud")
+            self.tap("read_aloud")  # pause
+            self.tap("education_list")
+            self.tap("education_done")
+
+        # 9. The audio-and-keypad mode: a key on the welcome screen turns it on; the focus
+        # ring shows what the arrow keys reached (speech goes to the headphone jack).
+        from kiosk import audio_keys
+
+        self.ui.press_key(audio_keys.ENTER, frames=4)
+        self.shot("audio-mode-welcome")
+        self.ui.press_key(audio_keys.DOWN)
+        self.ui.press_key(audio_keys.ENTER, frames=4)
+        self.shot("audio-mode-scan")
+        self.tap("start_over")
+
 
 def write_code_frames(folder: Path, text: str) -> None:
     """A few 1280x720 camera frames of a printed reminder: the QR code of `text` on a white
@@ -208,6 +234,7 @@ def run_tour(config: KioskConfig, out_dir: Path) -> int:
             key_file=scratch_dir / "keys" / "data.key",
             idle_warning_seconds=4,
             idle_countdown_seconds=4,
+            speech="espeak:null",  # read-aloud is timed as if heard: a demo box may have no sound card
         )
         store = open_store(config.data_dir, config.key_file)
         from kiosk.app import KioskApp, utc_now

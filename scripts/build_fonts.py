@@ -17,9 +17,12 @@ screen's font must hold every character that screen shows:
   into, Arabic punctuation and digits). Where both have a character, Noto Sans's glyph is
   kept. fontTools.merge keeps Noto Sans's TrueType hints and drops the Arabic font's (their
   function tables cannot both live in one font); the Arabic glyphs render unhinted.
-  Vertical metrics (hhea, OS/2 typo and win) are set to cover the tallest and deepest glyph
-  of both fonts and each font's own ascender/descender, so Arabic marks above and below
-  the line are never clipped (SDL2_ttf cuts glyphs off at the font's ascent and descent).
+  Vertical metrics (hhea, OS/2 typo and win) are set to cover the tallest and deepest of
+  the glyphs Arabic text is drawn with (the presentation forms arabic-reshaper produces,
+  U+FE70-FEFF, and the vowel marks) and Noto Sans's own ascender/descender, so those are
+  never clipped (SDL2_ttf cuts glyphs off at the font's ascent and descent). Not every
+  glyph of the font: Quranic marks and letters of other languages reach far higher and
+  lower, and covering them made every Arabic line half again as tall as an English one.
 * NotoSansSCKiosk-{Regular,Bold}.otf = the "Noto Sans CJK SC" face of Debian's Noto Sans
   CJK collection (found by its name table, not by position), subset to: ASCII, Latin-1,
   Latin Extended-A, General Punctuation, CJK Symbols and Punctuation, Halfwidth and
@@ -152,11 +155,16 @@ def _rename(font: TTFont, family: str, style: str, version_note: str, copyright_
             top.CIDFontName = ps_name
 
 
+# What Arabic text is drawn with after shaping: the presentation forms and the vowel marks.
+DRAWN_ARABIC = [*range(0xFE70, 0xFEFF), *range(0x064B, 0x0660), 0x0670]
+
+
 def _cover_vertical_extent(font: TTFont, sources: Iterable[TTFont]) -> tuple[int, int]:
-    """Ascender/descender covering every glyph and each source's own line metrics."""
-    glyf = font["glyf"]
-    y_max = max(g.yMax for g in (glyf[n] for n in font.getGlyphOrder()) if g.numberOfContours)
-    y_min = min(g.yMin for g in (glyf[n] for n in font.getGlyphOrder()) if g.numberOfContours)
+    """Ascender/descender covering the drawn Arabic glyphs and the given fonts' own line metrics."""
+    glyf, cmap = font["glyf"], font.getBestCmap()
+    drawn = [glyf[cmap[c]] for c in DRAWN_ARABIC if c in cmap]
+    y_max = max(g.yMax for g in drawn if g.numberOfContours)
+    y_min = min(g.yMin for g in drawn if g.numberOfContours)
     ascender = max([y_max, *(s["hhea"].ascent for s in sources)])
     descender = min([y_min, *(s["hhea"].descent for s in sources)])
     hhea, os2 = font["hhea"], font["OS/2"]
@@ -179,7 +187,7 @@ def build_arabic(style: str) -> Built:
     merger = Merger(options=MergeOptions(drop_tables=["DSIG"]))
     font = merger.merge([str(latin_path), str(arabic_path)])
     font = TTFont(io.BytesIO(_save(font)))  # a plain, fully loaded font to finish off
-    _cover_vertical_extent(font, sources)
+    _cover_vertical_extent(font, sources[:1])  # Noto Sans (Latin) keeps its own line box
     copyright_ = "; ".join(s["name"].getDebugName(0) for s in sources)
     versions = " + ".join(
         f"{s['name'].getDebugName(4)} {s['name'].getDebugName(5).split(';')[0].replace('Version ', '')}"

@@ -12,7 +12,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${KIOSK_VENV:-$REPO/.venv}"
-LANGUAGES=(en es)
+LANGUAGES=(en es zh vi ar)
 DOMAIN=kiosk
 LOCALES="$REPO/locales"
 POT="$LOCALES/$DOMAIN.pot"

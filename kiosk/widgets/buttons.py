@@ -31,6 +31,9 @@ class KioskButton(ButtonBehavior, Label):
     # Size and font come from one kv expression keyed by this role: a kv rule of a subclass
     # that set font_size or height again would race the base rule on every theme change.
     size_role = OptionProperty("action", options=["action", "chrome", "key", "big"])
+    # A font for text that is not in the screen's language (a language's own name); ""
+    # means the theme's. The class rule reads this so a language switch cannot undo it.
+    own_font = StringProperty("")
     font_factor = NumericProperty(1.0)
     min_height = NumericProperty(0)  # set by the kv rule from size_role
 

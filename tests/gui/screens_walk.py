@@ -108,3 +108,12 @@ def every_screen(app, restyle=lambda: None):
     yield app.manager.current  # problem
     app.sync()
     ui.pump(2)
+    app.open_education()
+    restyle()
+    ui.pump(3)
+    yield app.manager.current  # education: the list
+    app.screen("education").open_article("high-blood-pressure")
+    ui.pump(3)
+    yield app.manager.current  # education: the reader
+    app.leave_education()
+    ui.pump(2)
