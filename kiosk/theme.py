@@ -90,7 +90,9 @@ class Theme(EventDispatcher):
         self.font_entry = sp(32) * min(s, 1.5)
         # Keys carry one character: they grow less, so the keyboard always fits.
         self.font_key = sp(26) * min(s, 1.4)
-        self.key = dp(60) * min(s, 1.15)
+        # Keys stay 60 dp high (their letters still grow): five rows of taller keys left no
+        # room for the question above a keyboard at the largest text.
+        self.key = dp(60)
         chrome = min(s, CHROME_SCALE_CAP)
         self.font_chrome = sp(18) * chrome
         self.chrome = dp(68) * chrome

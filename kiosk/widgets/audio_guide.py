@@ -275,11 +275,14 @@ class AudioGuide:
             return
         if widget is not None:
             parts.append(self.describe(widget))
-        self._say(" ".join(_sentence(p) for p in parts))
+        # What the patient did, or a new screen, cuts in; text that merely appeared (a notice,
+        # a late label) waits its turn, so it never cuts off the screen's own prompt.
+        cut_in = new_place or again or intro is not None or after_press or quiet
+        self._say(" ".join(_sentence(p) for p in parts), interrupt=cut_in)
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, interrupt: bool = True) -> None:
         if text:
-            self.speaker.say(text, tr.language)
+            self.speaker.say(text, tr.language, interrupt=interrupt)
 
 
 def _sentence(text: str) -> str:

@@ -91,6 +91,22 @@ def _broken_word(widget) -> str | None:
     return None
 
 
+def _squeezed_scroll_areas(app, screen: str) -> list[str]:
+    """A scroll area squeezed by what is around it (a keyboard, big buttons) must still show
+    two lines of body text, or all of its content if that is less: a question hidden
+    behind a keyboard is text cut off too, even if it could be scrolled."""
+    problems = []
+    for root in ui.visible_roots(app):
+        for view in ui.walk(root):
+            if not isinstance(view, ScrollView) or not view.children or not _visible(view):
+                continue
+            needed = min(view.children[0].height, theme.font_body * 2.4)
+            if view.height + 1 < needed:
+                problems.append(f"{screen}: a scroll area shows {view.height:.0f} px of its "
+                                f"{view.children[0].height:.0f} px of text (needs {needed:.0f})")
+    return problems
+
+
 def _problems(app, screen: str) -> list[str]:
     problems = []
     shown = []
@@ -109,7 +125,7 @@ def _problems(app, screen: str) -> list[str]:
         tw, th = widget.texture_size
         if tw > widget.width + 1 or th > widget.height + 1:
             problems.append(f"{name}: text {tw:.0f}x{th:.0f} cut off in {widget.width:.0f}x{widget.height:.0f}")
-        word = _broken_word(widget)
+        word = _broken_word(widget) if type(widget).__name__ != "StaffCorner" else None
         if word:
             problems.append(f"{name}: the word {word!r} is split across lines")
         # The clinic name in the top bar may shorten: it is decoration (and the hidden staff
@@ -119,6 +135,7 @@ def _problems(app, screen: str) -> list[str]:
         if rect[0] < -1 or rect[1] < -1 or rect[2] > Window.width + 1 or rect[3] > Window.height + 1:
             problems.append(f"{name}: outside the window {rect}")
         shown.append((name, rect, isinstance(widget, ButtonBehavior)))
+    problems += _squeezed_scroll_areas(app, screen)
     for (a, ra, a_button), (b, rb, b_button) in itertools.combinations(shown, 2):
         gap_x = max(rb[0] - ra[2], ra[0] - rb[2])
         gap_y = max(rb[1] - ra[3], ra[1] - rb[3])

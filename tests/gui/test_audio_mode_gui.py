@@ -45,7 +45,7 @@ def said(backend) -> str:
     return " | ".join(u.text for u in backend.utterances)
 
 
-def hears(backend, words: str, timeout: float = 4.0) -> bool:
+def hears(backend, words: str, timeout: float = 8.0) -> bool:
     """Speech is asynchronous (the guide looks a few times a second; the speaker has its
     own thread): wait, running frames, until `words` have been heard."""
     try:

@@ -45,7 +45,7 @@ def test_defaults_without_file(home: Path, env: dict[str, str]) -> None:
     assert cfg.log_file == cfg.data_dir / "logs" / "kiosk.log"
     assert cfg.site_name == "Demo Family Clinic"
     assert cfg.server_url is None and cfg.demo is True
-    assert cfg.languages == ("en", "es") and cfg.default_language == "en"
+    assert cfg.languages == ("en", "es", "zh", "vi", "ar") and cfg.default_language == "en"
     assert cfg.fullscreen is True
     assert (cfg.idle_warning_seconds, cfg.idle_countdown_seconds, cfg.staff_idle_seconds) == (60, 20, 60)
     assert (cfg.max_identify_attempts, cfg.cooldown_seconds, cfg.minutes_per_visit) == (5, 120, 15)
@@ -235,7 +235,7 @@ def test_fullscreen_must_be_bool(tmp_path: Path, env: dict[str, str]) -> None:
 def test_unknown_language(tmp_path: Path, env: dict[str, str]) -> None:
     msg = errors_of(write(tmp_path, 'languages = ["en", "xx"]\n'), env)
     assert "key 'languages'" in msg and "unknown language 'xx'" in msg
-    assert "catalogs for en, es" in msg
+    assert "catalogs for en, ar, es, vi, zh" in msg
     assert str(Path("locales") / "xx" / "LC_MESSAGES" / "kiosk.mo") in msg
 
 
