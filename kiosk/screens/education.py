@@ -13,7 +13,7 @@ import logging
 from kivy.core.image import Image as CoreImage
 from kivy.factory import Factory
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
 from kivy.utils import escape_markup, get_hex_from_color
@@ -55,7 +55,6 @@ class PhoneLink(ModalView):
 
 class EducationScreen(PagedScreen):
     visit_type = StringProperty("")
-    rate = NumericProperty(0)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -246,7 +245,6 @@ class EducationScreen(PagedScreen):
     def change_rate(self, step: int) -> None:
         speaker = self.app.speaker()
         speaker.rate = speaker.rate + step * RATE_STEP
-        self.rate = speaker.rate
 
     def stop_reading(self) -> None:
         made = self.made_part("Reader")

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 TIME_FACTOR = 3  # timeouts are this much longer: listening takes longer than reading
 WATCH_SECONDS = 0.15
 VOLUME_STEP = 10
-SETTLE_LOOKS = 3
+SETTLE_FRAMES = 90  # at most ~1.5 s waiting for a new screen's layout to settle
 BACK_ACTIONS = ("back", "form_back", "cancel", "not_me")
 _DIGITS = re.compile(r"\d+")
 
@@ -90,7 +90,7 @@ class AudioGuide:
         self._watch_event = None
         self._seen_place = None
         self._seen_texts: set[str] = set()
-        self._waited = 0
+        self._settling = None  # (texts, frames) while a new screen is being laid out
 
     @property
     def speaker(self):
@@ -104,7 +104,7 @@ class AudioGuide:
         self.app.set_time_factor(TIME_FACTOR)
         Window.add_widget(self._ring)
         self._seen_place, self._seen_texts = None, set()
-        self._focused = None
+        self._focused, self._settling = None, None
         log.info("audio_mode.on")
         words = tr._("Audio help is on. Use the arrow keys to move and Enter to choose. Press F1 for help.")
         self._look(intro=words if intro else None)
@@ -224,10 +224,11 @@ class AudioGuide:
         if widget is None:
             return
         self._focused = weakref.ref(widget)
+        before = self._place()
         widget.trigger_action(duration=0)
-        # The press may change the page: speak what is new once it is laid out, or else
-        # the control again (now "selected").
-        Clock.schedule_once(lambda _dt: self._look(after_press=True), 0)
+        # A press that opens another screen is answered by that screen's prompt; one that
+        # stays (a choice) by what is new, or the control again (now "selected").
+        Clock.schedule_once(lambda _dt: self._look(after_press=self._place() == before), 0)
 
     def describe(self, widget) -> str:
         """What is said for a control: its label and what kind of thing it is."""
@@ -241,17 +242,25 @@ class AudioGuide:
         return tr._("{label}, button").format(label=label)
 
     # -- looking at the screen --------------------------------------------------------
-    def _look(self, intro: str | None = None, again: bool = False, after_press: bool = False, quiet: bool = False):
+    def _place(self) -> tuple:
+        return self.app.manager.current, id(self._modal())
+
+    def _look(self, intro: str | None = None, again: bool = False, after_press: bool = False, quiet: bool = False,
+              settling: bool = False):
         if not self.on:
             return
-        place = (self.app.manager.current, id(self._modal()))
+        if self._settling is not None and not settling:
+            return  # a new screen is being waited for (below): that look will speak
+        place = self._place()
         texts = self._texts()
         plain = {_plain(t) for t in texts}
         new_place = place != self._seen_place
-        if new_place and not texts and self._waited < SETTLE_LOOKS:
-            self._waited += 1  # a screen just shown is laid out over a frame or two: wait for it
+        if new_place and not self._settled(texts):
+            # A screen just shown is laid out over several frames (more on a busy machine):
+            # look again next frame, until its texts stop changing.
+            Clock.schedule_once(lambda _dt: self._look(intro, again, after_press, quiet, settling=True), 0)
             return
-        self._waited = 0
+        self._settling = None
         new_texts = [t for t in texts if _plain(t) not in self._seen_texts]
         old_focus = self.focused()
         if new_place:
@@ -279,6 +288,15 @@ class AudioGuide:
         # a late label) waits its turn, so it never cuts off the screen's own prompt.
         cut_in = new_place or again or intro is not None or after_press or quiet
         self._say(" ".join(_sentence(p) for p in parts), interrupt=cut_in)
+
+    def _settled(self, texts: list[str]) -> bool:
+        """True once a new screen shows the same texts two frames running (or after
+        SETTLE_FRAMES frames: then it is spoken as it is)."""
+        previous, frames = self._settling or (None, 0)
+        if frames >= SETTLE_FRAMES or (texts and texts == previous):
+            return True
+        self._settling = (texts, frames + 1)
+        return False
 
     def _say(self, text: str, interrupt: bool = True) -> None:
         if text:

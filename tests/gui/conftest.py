@@ -134,3 +134,20 @@ def shot():
         return ui_driver.screenshot(SCREENSHOTS / f"{name}.png")
 
     return take
+
+
+@pytest.fixture
+def heard(app):
+    """What a patient with headphones hears: a real Speaker whose backend records the
+    utterances (50 times faster than speech) instead of playing them."""
+    from kiosk.app import _post_to_ui
+    from kiosk.speech import RecordingBackend, Speaker
+
+    backend = RecordingBackend(speed=50.0)
+    speaker = Speaker(backend, post=_post_to_ui)
+    old = app._speaker
+    app._speaker = speaker
+    yield backend
+    app.audio.stop()
+    speaker.close()
+    app._speaker = old

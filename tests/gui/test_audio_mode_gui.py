@@ -11,7 +11,6 @@ import pytest
 
 from kiosk import audio_keys as keys
 from kiosk import ui_driver as ui
-from kiosk.speech import RecordingBackend, Speaker
 from kiosk.store.demo_clinic import DEMO_PATIENTS
 from tests.gui.patient_steps import mdy
 from tests.logic.forms_helpers import PHQ9_URL
@@ -22,36 +21,18 @@ pytestmark = pytest.mark.gui
 MAX_PRESSES = 60
 
 
-@pytest.fixture
-def heard(app):
-    """What the patient hears: a real Speaker whose backend records instead of playing."""
-    backend = RecordingBackend(speed=50.0)
-    speaker = Speaker(backend, post=ui_post)
-    old = app._speaker
-    app._speaker = speaker
-    yield backend
-    app.audio.stop()
-    speaker.close()
-    app._speaker = old
-
-
-def ui_post(callback):
-    from kivy.clock import Clock
-
-    Clock.schedule_once(lambda _dt: callback(), 0)
-
-
 def said(backend) -> str:
     return " | ".join(u.text for u in backend.utterances)
 
 
 def hears(backend, words: str, timeout: float = 8.0) -> bool:
     """Speech is asynchronous (the guide looks a few times a second; the speaker has its
-    own thread): wait, running frames, until `words` have been heard."""
+    own thread): wait, running frames, until `words` have been heard. On failure the
+    assertion shows everything that was said."""
     try:
         ui.wait_until(lambda: words.lower() in said(backend).lower(), timeout)
     except TimeoutError:
-        return False
+        raise AssertionError(f"never heard {words!r}; heard: {said(backend)}") from None
     return True
 
 

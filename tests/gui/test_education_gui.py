@@ -7,28 +7,10 @@ import pytest
 from pyzbar import pyzbar
 
 from kiosk import ui_driver as ui
-from kiosk.speech import RecordingBackend, Speaker
 from kiosk.store.demo_clinic import DEMO_PATIENTS
 from tests.gui.patient_steps import check_in_to_review, confirm_contact
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def heard(app):
-    backend = RecordingBackend(speed=20.0)
-    speaker = Speaker(backend, post=_post)
-    old = app._speaker
-    app._speaker = speaker
-    yield backend
-    speaker.close()
-    app._speaker = old
-
-
-def _post(callback):
-    from kivy.clock import Clock
-
-    Clock.schedule_once(lambda _dt: callback(), 0)
 
 
 def screen(app):
