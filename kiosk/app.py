@@ -196,12 +196,10 @@ class KioskApp(App):
             return
         session = self.journey.session
         visit_type = session.appointment.visit_type if session is not None and session.appointment else ""
-        language, scale, contrast, audio = tr.language, theme.scale, theme.high_contrast, self.audio.on
+        restore_choices, audio = self._patient_choices(), self.audio.on
         if session is not None:
             self.end_visit("completed")
-        if tr.language != language:
-            self.switch_language(language)
-        theme.scale, theme.high_contrast = scale, contrast
+        restore_choices()
         self.visit_idle.touch(time.monotonic())
         self.screen("education").visit_type = visit_type
         self.show("education")
@@ -241,7 +239,7 @@ class KioskApp(App):
             return ExceptionManager.RAISE
         log.error("app.error", exc_info=error, extra={"fields": {"screen": self.manager.current}})
         # The patient reads the apology in the language and size they chose.
-        language, scale, contrast = tr.language, theme.scale, theme.high_contrast
+        restore_choices = self._patient_choices()
         try:
             self.end_visit("error")
         except Exception:  # the store itself may be what failed: still clear the screens
@@ -250,11 +248,21 @@ class KioskApp(App):
                 self.journey.session = None
             self.wipe_screens()
         self.staff_mode = False
-        if tr.language != language:
-            self.switch_language(language)
-        theme.scale, theme.high_contrast = scale, contrast
+        restore_choices()
         self.show("problem")
         return ExceptionManager.PASS
+
+    def _patient_choices(self) -> Callable[[], None]:
+        """The patient's language, text size and contrast now, as a call that puts them
+        back after end_visit reset them for the next patient."""
+        language, scale, contrast = tr.language, theme.scale, theme.high_contrast
+
+        def restore() -> None:
+            if tr.language != language:
+                self.switch_language(language)
+            theme.scale, theme.high_contrast = scale, contrast
+
+        return restore
 
     def back_to_welcome(self) -> None:
         """From the apology back to a welcome screen set up for the next patient."""

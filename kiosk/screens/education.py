@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+from functools import lru_cache
 
 from kivy.core.image import Image as CoreImage
 from kivy.factory import Factory
@@ -33,6 +34,15 @@ log = logging.getLogger(__name__)
 DEMO_SITE_URL = "https://clinic.demo.invalid"  # demo mode: a link nobody can open
 RATE_STEP = 25  # words per minute per "Slower"/"Faster"
 FOR_YOUR_VISIT = "for-your-visit"
+
+
+@lru_cache(maxsize=1024)
+def _text_height(text: str, width: float, font_size: float, font_name: str) -> float:
+    """Height of `text` wrapped at `width` (laid out, not drawn). Cached: paging measures
+    the same paragraphs again for every page it tries."""
+    label = ShapingCoreLabel(text=text, font_size=font_size, font_name=font_name, text_size=(width, None))
+    label.resolve_font_name()
+    return label.render()[1]
 
 
 class ArticleList(ScreenPart):
@@ -153,16 +163,9 @@ class EducationScreen(PagedScreen):
 
     def _fits(self, pieces: list[str]) -> bool:
         area = self.part("Reader").ids.text
-        gap = theme.gap
-        height = sum(self._measure(piece, area.width) for piece in pieces) + gap * (len(pieces) - 1)
+        size, font = theme.font_body, theme.font_regular
+        height = sum(_text_height(piece, area.width, size, font) for piece in pieces) + theme.gap * (len(pieces) - 1)
         return height <= area.height
-
-    @staticmethod
-    def _measure(text: str, width: float) -> float:
-        label = ShapingCoreLabel(text=text, font_size=theme.font_body, font_name=theme.font_regular,
-                                 text_size=(width, None))
-        label.resolve_font_name()
-        return label.render()[1]
 
     def show_page(self) -> None:
         reader = self.part("Reader")

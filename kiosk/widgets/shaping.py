@@ -17,15 +17,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import arabic_reshaper
 from bidi.algorithm import get_display
 from kivy.core.text import Label as StockCoreLabel
 from kivy.core.text.markup import MarkupLabel as StockMarkupLabel
 
+from kiosk import fonts
+
 # Hebrew, Arabic (with supplements, extended and presentation forms), Syriac, Thaana, NKo.
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _MARKUP_TAG = re.compile(r"\[/?[a-z_]+(=[^\]]*)?\]")
-_reshaper = arabic_reshaper.ArabicReshaper(configuration={"delete_harakat": False})
 
 
 def has_rtl(text: str) -> bool:
@@ -42,10 +42,9 @@ def base_direction(text: str) -> str:
     return "ltr"
 
 
-@lru_cache(maxsize=4096)
-def shape(text: str) -> str:
-    """Joined Arabic letter forms, still in logical (reading) order."""
-    return _reshaper.reshape(text) if has_rtl(text) else text
+# Joined Arabic letter forms, still in logical (reading) order: the same shaping the glyph
+# check (kiosk.fonts) measures, cached because Kivy measures every word of every line.
+shape = lru_cache(maxsize=4096)(fonts.shaped)
 
 
 @lru_cache(maxsize=4096)
