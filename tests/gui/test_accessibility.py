@@ -2,10 +2,9 @@
 >= 48 dp and apart, and no text cut off or overlapping. Screenshots of each are saved."""
 from __future__ import annotations
 
-import logging
-
 import functools
 import itertools
+import logging
 import re
 
 import pytest
