@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import text
@@ -172,6 +172,9 @@ def create_app(settings: ServerSettings, *, clock: Callable[[], datetime] | None
 
     @app.exception_handler(StarletteHTTPException)
     async def _one_error_shape(request: Request, exc: StarletteHTTPException) -> Response:
+        page = getattr(exc, "page", None)  # the staff dashboard's refusals are pages
+        if page is not None:
+            return HTMLResponse(page, status_code=exc.status_code, headers=exc.headers)
         # Our own refusals already carry {"code", "message"}; Starlette's and FastAPI's
         # ("Not Found", "There was an error parsing the body") get the same shape.
         detail = exc.detail if isinstance(exc.detail, dict) else {

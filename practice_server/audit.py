@@ -1,4 +1,5 @@
-"""Server audit entries: refused requests, enrolments, IT actions. Never a request body."""
+"""Server audit entries: refused requests, enrolments, IT actions, staff sign-ins and views
+of patient data. Ids and codes only, never a request body."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def record(
     site_id: str | None = None,
     path: str | None = None,
     client_address: str | None = None,
+    staff_user: str | None = None,
+    patient_id: str | None = None,
 ) -> None:
     """Add an audit row to `db`'s transaction (the caller commits) and log the same ids."""
     entry = AuditEntry(
@@ -32,10 +35,13 @@ def record(
         site_id=site_id,
         path=path[:200] if path else None,
         client_address=client_address[:100] if client_address else None,
+        staff_user=staff_user,
+        patient_id=patient_id,
     )
     db.add(entry)
     log.info(
         "audit." + action,
         extra={"fields": {"code": code, "device_id": entry.device_id, "site_id": site_id,
-                          "path": entry.path, "client": entry.client_address}},
+                          "path": entry.path, "client": entry.client_address,
+                          "staff_user": staff_user, "patient_id": patient_id}},
     )

@@ -123,6 +123,9 @@ class Appointment(Base):
     visit_type: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))  # booked, arrived, seen, cancelled
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Staff marked the patient roomed on the dashboard (status becomes "seen": the kiosks'
+    # word for "no longer waiting", so queue positions move up).
+    roomed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     copay_cents: Mapped[int | None] = mapped_column(Integer)  # from the practice's schedule; None = unknown
     change_seq: Mapped[int] = mapped_column(BigInteger)
     # When the change was made (the database's transaction time on PostgreSQL).
@@ -212,7 +215,8 @@ class Event(Base):
 
 
 class AuditEntry(Base):
-    """Refused requests, enrolments and IT actions. Ids and codes only, never a body."""
+    """Refused requests, enrolments, IT actions, staff sign-ins and every staff view of
+    patient data. Ids and codes only, never a body."""
 
     __tablename__ = "audit_log"
 
@@ -224,6 +228,8 @@ class AuditEntry(Base):
     site_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
     path: Mapped[str | None] = mapped_column(String(200))
     client_address: Mapped[str | None] = mapped_column(String(100))
+    staff_user: Mapped[str | None] = mapped_column(String(UUID_LEN), index=True)  # dashboard staff account id
+    patient_id: Mapped[str | None] = mapped_column(String(UUID_LEN), index=True)  # whose data was viewed
 
 
 # -- what patients do at the kiosk (event effects; see the event type modules) ---------------

@@ -40,7 +40,7 @@ def _subject(address: str | None) -> str:
     return (address or "unknown")[:IP_LEN]
 
 
-def _add(db: Session, scope: str, subject: str, window_start: datetime, delta: int) -> int:
+def add_failures(db: Session, scope: str, subject: str, window_start: datetime, delta: int) -> int:
     """failures += delta for the row (made at `delta` when absent), atomically; the new value."""
     dialect = db.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -53,7 +53,7 @@ def _add(db: Session, scope: str, subject: str, window_start: datetime, delta: i
     return int(db.execute(statement).scalar_one())
 
 
-def _failures(db: Session, scope: str, subject: str, window_start: datetime) -> int:
+def failure_count(db: Session, scope: str, subject: str, window_start: datetime) -> int:
     return db.scalar(select(PortalAttempt.failures).where(
         PortalAttempt.scope == scope, PortalAttempt.subject == subject,
         PortalAttempt.window_start == window_start)) or 0
@@ -72,20 +72,20 @@ class Lockout:
 
 def address_lockout(db: Session, address: str | None, now: datetime) -> Lockout | None:
     start = ip_window_start(now)
-    if _failures(db, IP, _subject(address), start) >= IP_MAX_FAILURES:
+    if failure_count(db, IP, _subject(address), start) >= IP_MAX_FAILURES:
         return Lockout(until=start + IP_WINDOW)
     return None
 
 
 def count_address_failure(db: Session, address: str | None, now: datetime) -> None:
-    _add(db, IP, _subject(address), ip_window_start(now), 1)
+    add_failures(db, IP, _subject(address), ip_window_start(now), 1)
 
 
 # -- per invitation ----------------------------------------------------------------------
 
 
 def invitation_failures(db: Session, invitation_id: str) -> int:
-    return _failures(db, INVITATION, invitation_id, NO_WINDOW)
+    return failure_count(db, INVITATION, invitation_id, NO_WINDOW)
 
 
 def invitation_locked(db: Session, invitation_id: str) -> bool:
@@ -94,7 +94,7 @@ def invitation_locked(db: Session, invitation_id: str) -> bool:
 
 def claim_birth_date_try(db: Session, invitation_id: str) -> bool:
     """Count one try before comparing; False when the invitation has no tries left."""
-    return _add(db, INVITATION, invitation_id, NO_WINDOW, 1) <= INVITATION_MAX_FAILURES
+    return add_failures(db, INVITATION, invitation_id, NO_WINDOW, 1) <= INVITATION_MAX_FAILURES
 
 
 def give_back_birth_date_try(db: Session, invitation_id: str) -> None:
