@@ -156,6 +156,27 @@ def phone(tmp_path) -> Iterator[Callable[..., object]]:
         driver.quit()
 
 
+@pytest.fixture
+def desktop(tmp_path) -> Iterator[object]:
+    """A Selenium Chrome driver at a front-desk monitor's size (1366x900)."""
+    browser, driver_path = _chromium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
+                 "--no-default-browser-check", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-extensions", "--hide-scrollbars", "--window-size=1366,900",
+                 f"--user-data-dir={tmp_path / 'chrome-desktop'}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
