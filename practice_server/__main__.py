@@ -1,4 +1,4 @@
-"""python -m practice_server serve | init-db | reminders | checkin-key
+"""python -m practice_server serve | init-db | reminders | checkin-key | staff
 (console script: clinic-practice-server).
 
     serve   [--database URL] [--host 127.0.0.1] [--port 8000] [--workers N]
@@ -9,6 +9,9 @@
             [--checkin-key F]        (SMTP password: $CLINIC_SMTP_PASSWORD)
     reminders letter APPOINTMENT_ID [--database URL] [--checkin-key F] > letter.html
     checkin-key [--database URL] [--checkin-key F] [--rotate [--revoke-old]]
+    staff add USERNAME --name N --role front_desk|clinician|admin [--site NAME ...] [--clinician ID]
+    staff list | disable USERNAME | reset-password USERNAME     [--database URL]
+            (password: $CLINIC_STAFF_PASSWORD, else a new one is printed once)
 
 Without --database, `serve` uses SQLite under $XDG_DATA_HOME/clinic-practice/ and loads
 the demo practice into it when it is empty; `reminders` then works on that demo
@@ -57,7 +60,27 @@ def _parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init-db", help="create or upgrade the database schema, then exit")
     init.add_argument("--database", metavar="URL", required=True)
     _reminder_commands(commands)
+    _staff_commands(commands)
     return parser
+
+
+def _staff_commands(commands) -> None:
+    staff = commands.add_parser("staff", help="staff dashboard accounts: add, list, disable, reset a password")
+    actions = staff.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add an account (password from $CLINIC_STAFF_PASSWORD, else one is made and shown once)")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="the person's name as colleagues know it")
+    add.add_argument("--role", required=True, choices=("front_desk", "clinician", "admin"))
+    add.add_argument("--site", action="append", default=[], metavar="NAME",
+                     help="a site the person works at (repeat; none: every site)")
+    add.add_argument("--clinician", metavar="ID", help="for a clinician: their id in the schedule")
+    actions.add_parser("list", help="every account, its role and sites")
+    disable = actions.add_parser("disable", help="stop an account signing in (its audit trail stays)")
+    disable.add_argument("username")
+    reset = actions.add_parser("reset-password", help="set a new password (from $CLINIC_STAFF_PASSWORD, else made)")
+    reset.add_argument("username")
+    for action in (add, disable, reset, actions.choices["list"]):
+        action.add_argument("--database", metavar="URL", help=_DATABASE_HELP)
 
 
 _DATABASE_HELP = "the practice database (default: the demo practice's SQLite database)"
@@ -119,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _reminders(args)
         if args.command == "checkin-key":
             return _checkin_key(args)
+        if args.command == "staff":
+            from .staff_cli import run
+
+            return run(args, _open_practice)
         return _serve(args)
     except (DatabaseError, SettingsError, KeyFileError) as e:
         print(f"practice server: {e}", file=sys.stderr)

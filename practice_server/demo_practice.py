@@ -41,6 +41,10 @@ SEED = 20251123
 # and languages from PORTAL_SHARE / SPANISH_SHARE.
 SPANISH_READERS = ("maria",)
 PORTAL_SHARE, SPANISH_SHARE = 0.3, 0.2
+# Staff dashboard accounts of the demo (README): username, name, role; one public password.
+DEMO_STAFF = (("frontdesk", "Fran Front (demo)", "front_desk"), ("clinician", "Dr. Demo Clinician", "clinician"),
+              ("admin", "Alex Admin (demo)", "admin"))
+DEMO_STAFF_PASSWORD = "demo clinic staff only"
 
 
 def load_demo_practice(sessions: sessionmaker[Session], now: datetime) -> bool:
@@ -59,14 +63,27 @@ def load_demo_practice(sessions: sessionmaker[Session], now: datetime) -> bool:
                    + _riverside_clinicians())
         db.execute(insert(Patient), _patient_rows(patients, now))
         count = _insert_week(db, family.id, riverside.id, today)
+        _add_demo_staff(db, now)
     log.info("demo.loaded", extra={"fields": {"sites": 2, "appointments": count, "today": today.isoformat()}})
     return True
+
+
+def _add_demo_staff(db: Session, now: datetime) -> None:
+    """Dashboard accounts of the demo practice only, with a published password (like the
+    public demo check-in key): a real practice adds its own with `staff add`."""
+    from .dashboard import accounts
+
+    known = {a.username for a in accounts.list_all(db)}
+    for username, name, role in DEMO_STAFF:
+        if username not in known:
+            accounts.create(db, username, name, role, DEMO_STAFF_PASSWORD, now)
 
 
 def _roll_forward(db: Session, now: datetime) -> bool:
     family, riverside = admin.find_site(db, FAMILY[0]), admin.find_site(db, RIVERSIDE[0])
     if family is None or riverside is None:
         return False  # not the demo practice: never touch a real schedule
+    _add_demo_staff(db, now)  # a demo database made before the dashboard
     practice_keys.install_demo_key(db, now)  # a demo database made before check-in codes
     today = schedule.local_today(family.timezone, now)
     last_day = db.scalar(select(func.max(Appointment.day)).where(Appointment.site_id == family.id))
