@@ -98,6 +98,11 @@ def _apply_contact(db: Session, ctx: ApplyContext, p: ContactChanged) -> None:
 # -- registry ---------------------------------------------------------------------------
 
 
+def _apply_payment(db: Session, ctx: ApplyContext, p: kiosk_payments.PaymentRecorded) -> None:
+    kiosk_payments.apply_recorded(db, ctx, p)  # where the visit's copay stands
+    alerts.raise_payment_problem(db, ctx, p)  # and whether the desk must step in
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -113,13 +118,15 @@ def _registry(*types: EventType) -> dict[str, EventType]:
 REGISTRY: dict[str, EventType] = _registry(
     EventType("appointment.arrived", Arrived, _check_arrived, _apply_arrived),
     EventType("patient.contact_changed", ContactChanged, _check_contact, _apply_contact),
-    EventType("identify.failed", None),
+    EventType("identify.failed", None, None, alerts.raise_needs_help),  # the desk is told: "needs help at kiosk N"
     EventType("identify.licence_used", None),  # {"expired": bool}: nothing of the licence itself
-    EventType("payment.recorded", kiosk_payments.PaymentRecorded, kiosk_payments.check_appointment),
-    EventType("payment.deferred", kiosk_payments.PaymentDeferred, kiosk_payments.check_appointment),
+    EventType("payment.recorded", kiosk_payments.PaymentRecorded, kiosk_payments.check_appointment,
+              _apply_payment),
+    EventType("payment.deferred", kiosk_payments.PaymentDeferred, kiosk_payments.check_appointment,
+              kiosk_payments.apply_deferred),
     EventType("portal.invitation_shown", None),  # counted per site with the sign-ups
     EventType("portal.invitation_declined", None),
-    EventType("identify.cooldown", None),
+    EventType("identify.cooldown", None, None, alerts.raise_needs_help),
     EventType("visit.ended", None),
     EventType("visit.step_timing", None),
     EventType("form.response", form_responses.FormResponseEvent, form_responses.check, form_responses.apply),

@@ -110,7 +110,7 @@ def _one(db: Session, ctx: ApplyContext, ev: EventIn) -> EventResult:
     stored = db.get(Event, (ctx.device_id, event_id))
     if stored is not None:
         return _answer_from(stored, ev.id)
-    verdict = _judge(db, ctx, ev)
+    verdict = judge(db, ctx, ev)
     try:
         payload_json = canonical_json(ev.payload)
     except ValueError:
@@ -162,7 +162,7 @@ def _push_bulk(db: Session, ctx: ApplyContext, batch: list[EventIn]) -> list[Eve
         if earlier is not None:
             results.append(_answer_from(earlier, ev.id))
             continue
-        verdict = _judge(db, ctx, ev)
+        verdict = judge(db, ctx, ev)
         try:
             payload_json = canonical_json(ev.payload)
         except ValueError:
@@ -232,7 +232,7 @@ def _rejected(v: _Verdict, reason: str) -> _Verdict:
     return _Verdict(v.stored_type, v.created_at, v.session_id, v.reason or reason, None, v.ctx)
 
 
-def _judge(db: Session, batch_ctx: ApplyContext, ev: EventIn) -> _Verdict:
+def judge(db: Session, batch_ctx: ApplyContext, ev: EventIn) -> _Verdict:
     """Everything that decides accepted/rejected, before anything is written."""
     created_at = session_id = None
     ctx = batch_ctx

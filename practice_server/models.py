@@ -201,6 +201,7 @@ class Event(Base):
     __table_args__ = (
         PrimaryKeyConstraint("device_id", "event_id", name="pk_events"),
         Index("ix_events_type_received_at", "type", "received_at"),
+        Index("ix_events_status_received_at", "status", "received_at"),  # the dead letters
     )
 
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
@@ -212,6 +213,10 @@ class Event(Base):
     status: Mapped[str] = mapped_column(String(16))  # accepted or rejected
     reason: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON
+    # A rejected event (a dead letter) a staff member dealt with on the dashboard.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(UUID_LEN))  # staff account id
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEntry(Base):
@@ -276,15 +281,35 @@ class Alert(Base):
 
     id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)  # made by the kiosk
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
-    kind: Mapped[str] = mapped_column(String(32))  # urgent_answer
-    priority: Mapped[str] = mapped_column(String(16))  # high
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
-    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"))
-    detail: Mapped[str] = mapped_column(Text)  # canonical JSON {"questionnaire_url", "flags"}
+    kind: Mapped[str] = mapped_column(String(32))  # urgent_answer, needs_help, payment_problem
+    priority: Mapped[str] = mapped_column(String(16))  # high or normal
+    # None for "needs help at kiosk N": nobody was identified.
+    patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"))
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"))
+    device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"))  # the kiosk it came from
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON, per kind (alerts.py)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime)  # kiosk clock
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The same open alert raised again (another failed try at the same kiosk) counts up.
+    occurrences: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class VisitPayment(Base):
+    """Where a visit's copay stands after the kiosk (payment.recorded / payment.deferred):
+    paid, deferred (pay at the desk) or problem (declined, timed out, failed). The latest
+    payment event by the kiosk's time wins; the events themselves stay in `events`."""
+
+    __tablename__ = "visit_payments"
+
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    state: Mapped[str] = mapped_column(String(16))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # of the event that set `state`
+    day: Mapped[date] = mapped_column(Date)  # the appointment's day (copay collected per day)
 
 
 class ConsentDocument(Base):

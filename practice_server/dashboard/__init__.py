@@ -2,7 +2,8 @@
 and IT, served by the practice server without any CDN.
 
     auth.py        sign-in, sessions, roles, idle logout, brute-force limits, PHI-view audit
-    arrivals.py    live arrivals per site and clinician (server-sent events), mark roomed
+    arrivals.py    arrivals per site and clinician, mark roomed (waiting_room.py: the data)
+    live.py        the live stream (server-sent events) that keeps arrivals and alerts current
     alerts.py      alerts that need a person, dead letters with retry/resolve
     fleet.py       every kiosk for IT, silent ones flagged, revoke
     analytics.py   charts and CSV exports
@@ -18,9 +19,10 @@ from .analytics import router as analytics_router
 from .arrivals import router as arrivals_router
 from .auth import router as auth_router
 from .fleet import router as fleet_router
+from .live import router as live_router
 
 router = APIRouter()
-for _part in (auth_router, arrivals_router, alerts_router, fleet_router, analytics_router):
+for _part in (auth_router, arrivals_router, alerts_router, live_router, fleet_router, analytics_router):
     router.include_router(_part)
 
 __all__ = ["router"]

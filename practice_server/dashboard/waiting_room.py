@@ -13,7 +13,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from .. import schedule
-from ..models import Alert, Appointment, Clinician, FormResponse, InsuranceCard, Patient, PatientConsent, Site
+from ..kiosk_payments import visit_payment_states
+from ..models import (Alert, Appointment, Clinician, FormResponse, InsuranceCard, Patient, PatientConsent, Site,
+                      VisitPayment)
 
 WAITING, BOOKED, ROOMED, CANCELLED = "waiting", "booked", "roomed", "cancelled"
 _ORDER = {WAITING: 0, BOOKED: 1, ROOMED: 2, CANCELLED: 3}
@@ -62,14 +64,6 @@ def _state(a: Appointment) -> str:
     return WAITING if a.status == "arrived" else BOOKED
 
 
-def _payment_states(db: Session, ids: list[str]) -> dict[str, str]:
-    try:  # the payments table arrives with the alerts work (kiosk_payments)
-        from ..kiosk_payments import visit_payment_states
-    except ImportError:
-        return {}
-    return visit_payment_states(db, ids)
-
-
 def arrivals(db: Session, site_id: str, day: date, *, clinician_id: str | None = None,
              own_first: str | None = None) -> list[Arrival]:
     """The day's appointments at the site: waiting patients first (longest wait first),
@@ -98,7 +92,7 @@ def arrivals(db: Session, site_id: str, day: date, *, clinician_id: str | None =
                 consents[appointment_id] = "signed" if status == "signed" else "at desk"
         urgent = set(db.scalars(select(Alert.appointment_id).where(
             Alert.appointment_id.in_(ids), Alert.acknowledged_at.is_(None), Alert.kind == "urgent_answer")))
-    payments = _payment_states(db, ids)
+    payments = visit_payment_states(db, ids)
     out = []
     for a, p, c in rows:
         statuses = forms.get(a.id, set())
@@ -126,7 +120,7 @@ def live_marker(db: Session, site_id: str, day: date) -> str:
     parts = [db.scalar(select(func.max(Appointment.change_seq)).where(
         Appointment.site_id == site_id, Appointment.day == day))]
     for table, when in ((FormResponse, FormResponse.received_at), (InsuranceCard, InsuranceCard.received_at),
-                        (PatientConsent, PatientConsent.received_at)):
+                        (PatientConsent, PatientConsent.received_at), (VisitPayment, VisitPayment.at)):
         parts.append(db.execute(select(func.count(), func.max(when)).where(
             table.site_id == site_id, table.appointment_id.in_(
                 select(Appointment.id).where(and_(Appointment.site_id == site_id, Appointment.day == day))))).one())

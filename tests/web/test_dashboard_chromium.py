@@ -104,3 +104,42 @@ def test_sign_in_and_watch_a_kiosk_check_in_arrive_live(practice, desk_account, 
     # No CSP violations or script errors (network ones are the refused sign-in's 401 and the favicon).
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and e["source"] != "network"]
     assert not errors, errors
+
+
+def push_events(practice, *events) -> None:
+    from sync_protocol.signing import sign_request
+
+    body = json.dumps({"events": [{"id": str(uuid.uuid4()), "type": t, "created_at": datetime.now(UTC).isoformat(),
+                                   "session_id": None, "payload": p} for t, p in events]}).encode()
+    url = f"{practice.url}/api/v1/events"
+    headers = {"Content-Type": "application/json"}
+    sign_request("POST", url, headers, body, device_id=practice.device_id, private_key=practice.key,
+                 now=datetime.now(UTC))
+    assert requests.post(url, data=body, headers=headers, timeout=10).status_code == 200
+
+
+def test_a_patient_who_needs_help_shows_on_the_open_alerts_page(practice, desk_account, desktop, screenshots):
+    from selenium.webdriver.common.by import By
+
+    driver = desktop
+    driver.get(f"{practice.url}/staff/alerts")
+    driver.find_element(By.ID, "username").send_keys(desk_account)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    assert driver.current_url.endswith("/staff/alerts")
+    deadline = time.monotonic() + 10
+    while "on" not in driver.find_element(By.ID, "live-state").get_attribute("class"):
+        assert time.monotonic() < deadline, "the live stream did not connect"
+        time.sleep(0.05)
+    sent = time.monotonic()
+    push_events(practice, ("identify.failed", {"reason": "no_match", "attempt": 1}),
+                ("appointment.arrived", {"appointment_id": str(uuid.uuid4()), "patient_id": str(uuid.uuid4()),
+                                         "clinician_id": str(uuid.uuid4()), "arrived_at": datetime.now(UTC).isoformat()}))
+    while not driver.find_elements(By.CSS_SELECTOR, "article[data-kind=needs_help]"):
+        assert time.monotonic() - sent < LIVE_LIMIT, "the alert did not appear within 2 s"
+        time.sleep(0.02)
+    assert "kiosk-web-test" in driver.find_element(By.CSS_SELECTOR, "article[data-kind=needs_help]").text
+    assert driver.find_elements(By.CSS_SELECTOR, "table.letters tr[data-event]")  # the refused arrival
+    driver.save_screenshot(str(screenshots / "dashboard-alerts.png"))
+    driver.find_element(By.CSS_SELECTOR, "article[data-kind=needs_help] button").click()
+    assert not driver.find_elements(By.CSS_SELECTOR, "article[data-kind=needs_help]")

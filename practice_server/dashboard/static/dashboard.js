@@ -11,24 +11,34 @@
     });
   }
 
+  // Arrivals rows and the alert list come rendered (and escaped) by the server's templates.
   function live() {
     var state = document.getElementById("live-state");
-    var body = document.getElementById("arrivals");
-    if (!state || !body || !window.EventSource) return;
+    if (!state || !window.EventSource) return;
+    var view = state.getAttribute("data-view") || "arrivals";
+    var target = document.getElementById(state.getAttribute("data-target") || "arrivals");
+    if (!target) return;
     var source = new EventSource(state.getAttribute("data-src"));
     source.addEventListener("open", function () { state.className = "live on"; });
     source.addEventListener("error", function () { state.className = "live off"; });
-    source.addEventListener("arrivals", function (e) {
+    source.addEventListener(view, function (e) {
       var data = JSON.parse(e.data);
       var before = {};
-      body.querySelectorAll("tr[data-appointment]").forEach(function (tr) { before[tr.dataset.appointment] = tr.className; });
-      body.innerHTML = data.html;  // rendered and escaped by the server's template
-      body.querySelectorAll("tr[data-appointment]").forEach(function (tr) {
-        var was = before[tr.dataset.appointment];
-        if (was !== undefined && was !== tr.className) tr.classList.add("fresh");
+      target.querySelectorAll("[data-appointment], [data-alert]").forEach(function (el) {
+        before[el.dataset.appointment || el.dataset.alert] = el.className;
       });
-      var count = document.getElementById("waiting-count");
-      if (count) count.textContent = data.waiting + " waiting";
+      target.innerHTML = data.html;
+      target.querySelectorAll("[data-appointment], [data-alert]").forEach(function (el) {
+        var was = before[el.dataset.appointment || el.dataset.alert];
+        if (was !== el.className) el.classList.add("fresh");
+      });
+      var count = document.getElementById(view === "alerts" ? "open-count" : "waiting-count");
+      if (count) count.textContent = view === "alerts" ? data.open + " open" : data.waiting + " waiting";
+      var badge = document.getElementById("alerts-badge");
+      if (badge && data.alerts !== undefined) {
+        badge.textContent = data.alerts;
+        badge.className = data.alerts ? "badge on" : "badge";
+      }
       tickWaits();
     });
     source.addEventListener("signed_out", function () {
