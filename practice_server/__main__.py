@@ -2,7 +2,7 @@
 (console script: clinic-practice-server).
 
     serve   [--database URL] [--host 127.0.0.1] [--port 8000] [--workers N]
-            [--tls-cert F --tls-key F --ca-cert F]
+            [--tls-cert F --tls-key F --ca-cert F] [--kiosk-silent-minutes N]
     init-db --database URL
     reminders send [--database URL] [--site NAME] [--day YYYY-MM-DD] --smtp HOST:PORT
             [--smtp-security starttls|ssl|plain] [--smtp-user U] [--smtp-ca F] [--from ADDRESS]
@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", metavar="FILE", help="server certificate (PEM, full chain)")
     serve.add_argument("--tls-key", metavar="FILE", help="server private key (PEM)")
     serve.add_argument("--ca-cert", metavar="FILE", help="practice CA certificate handed to kiosks at enrolment")
+    serve.add_argument("--kiosk-silent-minutes", type=int, default=10, metavar="N",
+                       help="the fleet page flags kiosks not heard from for longer (default 10)")
     init = commands.add_parser("init-db", help="create or upgrade the database schema, then exit")
     init.add_argument("--database", metavar="URL", required=True)
     _reminder_commands(commands)
@@ -159,7 +161,7 @@ def _serve(args: argparse.Namespace) -> int:
         database_url=args.database or default_database_url(),
         host=args.host, port=args.port, workers=args.workers,
         tls_cert=args.tls_cert, tls_key=args.tls_key, ca_cert_file=args.ca_cert,
-        demo=args.database is None,
+        demo=args.database is None, kiosk_silent_minutes=args.kiosk_silent_minutes,
     )
     settings.check()
     # Migrate (and load the demo) once here, before any worker starts.

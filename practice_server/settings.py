@@ -49,11 +49,15 @@ class ServerSettings:
     ca_cert_file: str | None = None
     # Load the demo practice into an empty database (the default SQLite database only).
     demo: bool = False
+    # The fleet page flags a kiosk not heard from for longer (agents beat every minute).
+    kiosk_silent_minutes: int = 10
 
     def check(self) -> None:
         """Raise SettingsError for anything that would fail later or run unsafely."""
         if not 1 <= self.port <= 65535:
             raise SettingsError(f"--port must be 1-65535, not {self.port}")
+        if not 2 <= self.kiosk_silent_minutes <= 24 * 60:
+            raise SettingsError(f"--kiosk-silent-minutes must be 2-1440, not {self.kiosk_silent_minutes}")
         if not 1 <= self.workers <= 64:
             raise SettingsError(f"--workers must be 1-64, not {self.workers}")
         if bool(self.tls_cert) != bool(self.tls_key):

@@ -143,3 +143,25 @@ def test_a_patient_who_needs_help_shows_on_the_open_alerts_page(practice, desk_a
     driver.save_screenshot(str(screenshots / "dashboard-alerts.png"))
     driver.find_element(By.CSS_SELECTOR, "article[data-kind=needs_help] button").click()
     assert not driver.find_elements(By.CSS_SELECTOR, "article[data-kind=needs_help]")
+
+
+def test_the_fleet_page_for_it(practice, desktop, screenshots):
+    from selenium.webdriver.common.by import By
+
+    from practice_server.dashboard import accounts
+    from practice_server.db import open_database
+
+    engine, sessions = open_database(practice.database_url)
+    with sessions.begin() as db:
+        accounts.create(db, "itadmin", "Ida IT", "admin", PASSWORD, datetime.now(UTC))
+    engine.dispose()
+    driver = desktop
+    driver.get(f"{practice.url}/staff/fleet")
+    driver.find_element(By.ID, "username").send_keys("itadmin")
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    row = driver.find_element(By.CSS_SELECTOR, f'tr[data-device="{practice.device_id}"]')
+    assert "kiosk-web-test" in row.text
+    row.find_element(By.LINK_TEXT, "Revoke…").click()
+    assert "Revoke kiosk-web-test" in driver.find_element(By.ID, "confirm").text
+    driver.save_screenshot(str(screenshots / "dashboard-fleet-revoke.png"))
