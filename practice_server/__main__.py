@@ -1,4 +1,4 @@
-"""python -m practice_server serve | init-db | reminders | checkin-key | staff
+"""python -m practice_server serve | init-db | reminders | checkin-key | staff | fhir-client
 (console script: clinic-practice-server).
 
     serve   [--database URL] [--host 127.0.0.1] [--port 8000] [--workers N]
@@ -12,6 +12,7 @@
     staff add USERNAME --name N --role front_desk|clinician|admin [--site NAME ...] [--clinician ID]
     staff list | disable USERNAME | reset-password USERNAME     [--database URL]
             (password: $CLINIC_STAFF_PASSWORD, else a new one is printed once)
+    fhir-client add NAME [--scope system/*.read ...] | list | revoke CLIENT_ID   [--database URL]
 
 Without --database, `serve` uses SQLite under $XDG_DATA_HOME/clinic-practice/ and loads
 the demo practice into it when it is empty; `reminders` then works on that demo
@@ -63,7 +64,22 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--database", metavar="URL", required=True)
     _reminder_commands(commands)
     _staff_commands(commands)
+    _fhir_client_commands(commands)
     return parser
+
+
+def _fhir_client_commands(commands) -> None:
+    fhir = commands.add_parser("fhir-client", help="EHR clients of the FHIR read API: add, list, revoke")
+    actions = fhir.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add a client; its id and secret are shown once")
+    add.add_argument("name", help="e.g. the EHR's interface engine")
+    add.add_argument("--scope", action="append", default=[], metavar="SCOPE",
+                     help="system/<Resource>.read or system/*.read (repeat; default system/*.read)")
+    actions.add_parser("list", help="every client, its scopes and whether it is revoked")
+    revoke = actions.add_parser("revoke", help="refuse the client (and its tokens) from now on")
+    revoke.add_argument("client_id")
+    for action in actions.choices.values():
+        action.add_argument("--database", metavar="URL", help=_DATABASE_HELP)
 
 
 def _staff_commands(commands) -> None:
@@ -148,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .staff_cli import run
 
             return run(args, _open_practice)
+        if args.command == "fhir-client":
+            return _fhir_client(args)
         return _serve(args)
     except (DatabaseError, SettingsError, KeyFileError) as e:
         print(f"practice server: {e}", file=sys.stderr)
@@ -188,6 +206,32 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ[SETTINGS_ENV] = settings.to_env()
         uvicorn.run("practice_server.app:app_from_environment", factory=True, workers=settings.workers, **options)
     return 0
+
+
+def _fhir_client(args: argparse.Namespace) -> int:
+    from . import fhir_clients
+
+    now = datetime.now(UTC)
+    engine, sessions, _demo = _open_practice(args, now)
+    try:
+        with sessions.begin() as db:
+            if args.action == "add":
+                client_id, secret = fhir_clients.add(db, args.name, args.scope or ["system/*.read"], now)
+                print(f"client_id: {client_id}\nclient_secret: {secret}\n"
+                      "Give both to the EHR's integration team privately; the secret is not shown again. "
+                      "Token URL: <server>/fhir/R4/auth/token (client credentials).")
+            elif args.action == "list":
+                for c in fhir_clients.list_all(db):
+                    print(f"{c.id:<22} {'REVOKED' if c.revoked_at else 'active':<8} {c.scopes:<30} {c.name}")
+            elif not fhir_clients.revoke(db, args.client_id, now):
+                print(f"fhir-client: no client {args.client_id}; `fhir-client list` shows them", file=sys.stderr)
+                return 2
+        return 0
+    except fhir_clients.ClientError as e:
+        print(f"fhir-client: {e}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
 
 
 def _open_practice(args: argparse.Namespace, now: datetime):

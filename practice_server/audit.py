@@ -25,6 +25,7 @@ def record(
     client_address: str | None = None,
     staff_user: str | None = None,
     patient_id: str | None = None,
+    fhir_client: str | None = None,
 ) -> None:
     """Add an audit row to `db`'s transaction (the caller commits) and log the same ids."""
     entry = AuditEntry(
@@ -37,11 +38,13 @@ def record(
         client_address=client_address[:100] if client_address else None,
         staff_user=staff_user,
         patient_id=patient_id,
+        fhir_client=fhir_client,
     )
     db.add(entry)
     log.info(
         "audit." + action,
         extra={"fields": {"code": code, "device_id": entry.device_id, "site_id": site_id,
                           "path": entry.path, "client": entry.client_address,
-                          "staff_user": staff_user, "patient_id": patient_id}},
+                          "staff_user": staff_user, "patient_id": patient_id,
+                          "fhir_client": fhir_client}},
     )

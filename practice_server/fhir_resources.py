@@ -155,3 +155,93 @@ def for_patient(db: Session, patient_id: str) -> list[dict[str, Any]]:
         select(InsuranceCard).where(InsuranceCard.patient_id == patient_id, InsuranceCard.image_jpeg.is_not(None))
         .order_by(InsuranceCard.at))]
     return out
+
+
+# -- the schedule and the people (fhir_api.py) ---------------------------------------------
+
+ARRIVED_AT_EXTENSION = f"{BASE}/StructureDefinition/arrived-at"
+CARD_IMAGES_EXTENSION = f"{BASE}/StructureDefinition/insurance-card-image"
+# Our statuses -> R4 Appointment.status. "seen" is set when staff mark the patient roomed:
+# the encounter may begin, which is R4's checked-in.
+APPOINTMENT_STATUS = {"booked": "booked", "arrived": "arrived", "seen": "checked-in", "cancelled": "cancelled"}
+
+
+def appointment(row, patient_name: str, clinician_name: str, timezone: str) -> dict[str, Any]:
+    from zoneinfo import ZoneInfo
+
+    start = row.start.replace(tzinfo=ZoneInfo(timezone))
+    resource: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "id": row.id,
+        "meta": {"lastUpdated": _instant(row.changed_at)},
+        "status": APPOINTMENT_STATUS.get(row.status, "booked"),
+        "appointmentType": {"text": row.visit_type.replace("_", " ")},
+        "start": start.isoformat(),
+        "participant": [
+            {"actor": {"reference": f"Patient/{row.patient_id}", "display": patient_name}, "status": "accepted"},
+            {"actor": {"reference": f"Practitioner/{row.clinician_id}", "display": clinician_name},
+             "status": "accepted"},
+        ],
+    }
+    if row.arrived_at is not None:
+        resource["extension"] = [{"url": ARRIVED_AT_EXTENSION, "valueDateTime": _instant(row.arrived_at)}]
+    return resource
+
+
+def patient(row) -> dict[str, Any]:
+    """With the contact details as the patient last confirmed them at the kiosk."""
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": row.id,
+        "meta": {"lastUpdated": _instant(row.updated_at)},
+        "name": [{"family": row.last_name, "given": row.first_name.split()}],
+        "birthDate": row.birth_date.isoformat(),
+        "communication": [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": row.language}]},
+                           "preferred": True}],
+    }
+    telecom = [{"system": "phone", "value": row.phone, "use": "mobile"}] if row.phone else []
+    telecom += [{"system": "email", "value": row.email}] if row.email else []
+    if telecom:
+        resource["telecom"] = telecom
+    if row.street or row.city or row.postal_code:
+        address = {"line": [row.street] if row.street else None, "city": row.city or None,
+                   "state": row.state or None, "postalCode": row.postal_code or None}
+        resource["address"] = [{k: v for k, v in address.items() if v}]
+    return resource
+
+
+def coverage(patient_id: str, card_ids: list[str]) -> dict[str, Any]:
+    """What the insurance card step tells: the patient has a card, photographed. The kiosk
+    reads no payer or member number off it, so the Coverage is a draft for the practice
+    to complete from the photos (linked), and its payor says so instead of guessing."""
+    return {
+        "resourceType": "Coverage",
+        "id": f"cov-{patient_id}",
+        "extension": [{"url": CARD_IMAGES_EXTENSION, "valueReference": {"reference": f"DocumentReference/{i}"}}
+                      for i in card_ids],
+        "status": "draft",
+        "beneficiary": _patient(patient_id),
+        "payor": [{"display": "Not entered yet: read it from the insurance card photos"}],
+    }
+
+
+def consent_document(row: PatientConsent, document: ConsentDocument) -> dict[str, Any]:
+    """A signed consent as a document (the signature image), next to the Consent itself."""
+    if row.status != "signed" or row.signature_png is None:
+        raise ValueError(f"consent {row.id} was not signed: it has no document")
+    png = row.signature_png
+    return {
+        "resourceType": "DocumentReference",
+        "id": row.id,
+        "status": "current",
+        "type": {"coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}],
+                 "text": document.title},
+        "subject": _patient(row.patient_id),
+        "date": _instant(row.at),
+        "description": f"Signed: {document.title} (version {row.document_version}, {row.document_language})",
+        "content": [{"attachment": {"contentType": "image/png", "data": base64.b64encode(png).decode(),
+                                    "size": len(png), "hash": sha1_base64(png),
+                                    "title": f"consent-{row.document_id}.png", "creation": _instant(row.at)}}],
+        "context": {"related": [{"reference": f"Appointment/{row.appointment_id}"},
+                                {"reference": f"Consent/{row.id}"}]},
+    }

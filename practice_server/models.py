@@ -235,6 +235,7 @@ class AuditEntry(Base):
     client_address: Mapped[str | None] = mapped_column(String(100))
     staff_user: Mapped[str | None] = mapped_column(String(UUID_LEN), index=True)  # dashboard staff account id
     patient_id: Mapped[str | None] = mapped_column(String(UUID_LEN), index=True)  # whose data was viewed
+    fhir_client: Mapped[str | None] = mapped_column(String(64))  # the EHR client that read (fhir_api.py)
 
 
 # -- what patients do at the kiosk (event effects; see the event type modules) ---------------
