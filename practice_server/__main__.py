@@ -1,4 +1,5 @@
-"""python -m practice_server serve | init-db | reminders | checkin-key | staff | fhir-client
+"""python -m practice_server serve | init-db | reminders | checkin-key | staff | fhir-client |
+import-schedule
 (console script: clinic-practice-server).
 
     serve   [--database URL] [--host 127.0.0.1] [--port 8000] [--workers N]
@@ -13,6 +14,8 @@
     staff list | disable USERNAME | reset-password USERNAME     [--database URL]
             (password: $CLINIC_STAFF_PASSWORD, else a new one is printed once)
     fhir-client add NAME [--scope system/*.read ...] | list | revoke CLIENT_ID   [--database URL]
+    import-schedule FILE|URL --site NAME [--format fhir|csv] [--database URL]
+            (FHIR Bundle of Appointments or CSV; refused rows are listed; exit 1 if any)
 
 Without --database, `serve` uses SQLite under $XDG_DATA_HOME/clinic-practice/ and loads
 the demo practice into it when it is empty; `reminders` then works on that demo
@@ -65,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     _reminder_commands(commands)
     _staff_commands(commands)
     _fhir_client_commands(commands)
+    imports = commands.add_parser("import-schedule", help="import appointments from the EHR: FHIR Bundle or CSV")
+    imports.add_argument("source", help="a file, or an https:// FHIR search URL (token: $CLINIC_EHR_TOKEN)")
+    imports.add_argument("--site", required=True, help="the site the appointments are at")
+    imports.add_argument("--format", choices=("fhir", "csv"), help="default: from the file name (.csv) or fhir")
+    imports.add_argument("--database", metavar="URL", help=_DATABASE_HELP)
     return parser
 
 
@@ -166,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(args, _open_practice)
         if args.command == "fhir-client":
             return _fhir_client(args)
+        if args.command == "import-schedule":
+            return _import_schedule(args)
         return _serve(args)
     except (DatabaseError, SettingsError, KeyFileError) as e:
         print(f"practice server: {e}", file=sys.stderr)
@@ -232,6 +242,45 @@ def _fhir_client(args: argparse.Namespace) -> int:
         return 2
     finally:
         engine.dispose()
+
+
+def _import_schedule(args: argparse.Namespace) -> int:
+    """Prints the summary and each refused row; exit 1 when a row was refused, 2 when
+    nothing could be imported at all."""
+    from pathlib import Path
+
+    from . import admin, schedule_import
+    from .models import Site
+
+    now = datetime.now(UTC)
+    kind = args.format or ("csv" if args.source.lower().endswith(".csv") else "fhir")
+    engine, sessions, _demo = _open_practice(args, now)
+    try:
+        with sessions.begin() as db:
+            found = admin.find_site(db, args.site)
+            if found is None:
+                raise schedule_import.ScheduleImportError(f"no site named {args.site}; `python -m provisioning sites` lists them")
+            site = db.get(Site, found.id)
+            if args.source.startswith(("https://", "http://")):
+                token = os.environ.get("CLINIC_EHR_TOKEN")
+                rows = (row for bundle in schedule_import.fetch_bundles(args.source, token)
+                        for row in schedule_import.rows_from_bundle(bundle, site.timezone))
+            else:
+                try:
+                    text = Path(args.source).read_text(encoding="utf-8-sig")
+                except (OSError, UnicodeDecodeError) as e:
+                    raise schedule_import.ScheduleImportError(f"cannot read {args.source}: {e}") from None
+                rows = schedule_import.parse_file(text, kind, site.timezone)
+            report = schedule_import.store(db, site, rows, now)
+    except schedule_import.ScheduleImportError as e:
+        print(f"import-schedule: {e}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(report.summary())
+    for problem in report.errors:
+        print(f"  refused {problem}")
+    return 1 if report.errors else 0
 
 
 def _open_practice(args: argparse.Namespace, now: datetime):
