@@ -69,6 +69,7 @@ class Step:
 # Stages that are not patient steps: no drop-off events for them.
 _NOT_STEPS = frozenset({WELCOME, COOLDOWN})
 STEP_EVENT = "step.event"
+VISIT_RATED = "visit.rated"  # the one-tap satisfaction rating on the done screen
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,22 @@ class Journey:
                 self._go(step.name)
                 return
         self._go(DONE)
+
+    def rate(self, rating: int) -> None:
+        """The one-tap satisfaction rating at the end (1 hard, 2 okay, 3 easy). No PHI:
+        the age band and visit type only, like the drop-off analytics. Best effort: a
+        failed write must not trouble a patient who is already checked in."""
+        if rating not in (1, 2, 3):
+            raise ValueError(f"rating must be 1, 2 or 3, not {rating}")
+        session = self._session()
+        now = self.clock()
+        payload = {"rating": rating, "language": session.language, "age_band": session.age_band(self._today()),
+                   "visit_type": session.appointment.visit_type if session.appointment else None,
+                   "rated_at": now.isoformat()}
+        try:
+            self.store.record_event(VISIT_RATED, payload, session_id=session.id, now=now)
+        except Exception:  # noqa: BLE001 - the kiosk's error log has it; the patient is done anyway
+            log.warning("visit.rating_not_recorded", exc_info=True)
 
     # -- failed attempts and cool-down -------------------------------------------
     def cooldown_remaining(self) -> float:

@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from . import alerts, consents, form_responses, insurance_cards, kiosk_payments, schedule, step_events
+from . import alerts, consents, form_responses, insurance_cards, kiosk_payments, satisfaction, schedule, step_events
 from .event_base import UUID_PATTERN, ApplyContext, Id, Payload, Rejection, check_visit
 from .models import Appointment, Patient
 
@@ -138,6 +138,7 @@ REGISTRY: dict[str, EventType] = _registry(
     EventType("insurance_card.skipped", insurance_cards.CardSkipped, insurance_cards.check_skipped,
               insurance_cards.apply_skipped),
     EventType("step.event", step_events.StepEventPayload, None, step_events.apply),
+    EventType("visit.rated", satisfaction.VisitRated, None, satisfaction.apply),
 )
 
 

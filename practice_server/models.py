@@ -418,6 +418,27 @@ class StepEvent(Base):
     day: Mapped[date] = mapped_column(Date)
 
 
+class SatisfactionRating(Base):
+    """The one-tap rating at the end of check-in (visit.rated; satisfaction.py). No PHI."""
+
+    __tablename__ = "satisfaction_ratings"
+    __table_args__ = (
+        PrimaryKeyConstraint("device_id", "event_id", name="pk_satisfaction_ratings"),
+        Index("ix_satisfaction_ratings_site_id_day", "site_id", "day"),
+    )
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    event_id: Mapped[str] = mapped_column(String(UUID_LEN))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    session_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    rating: Mapped[int] = mapped_column(Integer)  # 1 hard, 2 okay, 3 easy
+    language: Mapped[str] = mapped_column(String(35))
+    age_band: Mapped[str | None] = mapped_column(String(8))
+    visit_type: Mapped[str | None] = mapped_column(String(32))
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime)  # kiosk clock
+    day: Mapped[date] = mapped_column(Date)  # the site's local date
+
+
 # -- check-in codes and appointment reminders (practice_keys.py, reminders.py) -----------------
 
 

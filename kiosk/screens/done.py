@@ -8,6 +8,7 @@ FINISH_AFTER_SECONDS = 30  # the patient has what they need; free the kiosk for 
 
 class DoneScreen(KioskScreen):
     already = BooleanProperty(False)
+    rated = BooleanProperty(False)  # one tap only: the rating row becomes a thank-you
     clinician = StringProperty("")
     position = NumericProperty(0)
     wait_minutes = NumericProperty(0)
@@ -22,6 +23,11 @@ class DoneScreen(KioskScreen):
         self.position = result.queue_position
         self.wait_minutes = result.expected_wait_minutes
 
+    def rate(self, rating: int) -> None:
+        if not self.rated:
+            self.rated = True
+            self.journey.rate(rating)
+
     def on_enter(self, *_):
         self.after_while_shown(FINISH_AFTER_SECONDS, lambda: self.app.end_visit("completed"))
 
@@ -29,4 +35,5 @@ class DoneScreen(KioskScreen):
         super().clear()
         self.clinician = ""
         self.already = False
+        self.rated = False
         self.position = self.wait_minutes = 0
