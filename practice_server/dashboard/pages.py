@@ -26,6 +26,7 @@ SECURITY_HEADERS = {
 NAV = (
     ("arrivals", "Arrivals", ("front_desk", "clinician", "admin")),
     ("alerts", "Alerts", ("front_desk", "clinician", "admin")),
+    ("analytics", "Analytics", ("clinician", "admin")),
     ("fleet", "Kiosks", ("admin",)),
 )
 STATIC = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"}

@@ -165,3 +165,39 @@ def test_the_fleet_page_for_it(practice, desktop, screenshots):
     row.find_element(By.LINK_TEXT, "Revoke…").click()
     assert "Revoke kiosk-web-test" in driver.find_element(By.ID, "confirm").text
     driver.save_screenshot(str(screenshots / "dashboard-fleet-revoke.png"))
+
+
+def test_analytics_charts_draw_without_any_cdn(practice, desktop, screenshots):
+    from selenium.webdriver.common.by import By
+
+    from practice_server.dashboard import accounts
+    from practice_server.db import open_database
+
+    engine, sessions = open_database(practice.database_url)
+    with sessions.begin() as db:
+        accounts.create(db, "drchart", "Dr. Chart", "clinician", PASSWORD, datetime.now(UTC))
+    engine.dispose()
+    for language, rating in (("en", 3), ("es", 2), ("en", 3)):
+        session = str(uuid.uuid4())
+        push_events(practice, *[("step.event", {"step": s, "action": a, "seconds": 45.0 if a == "completed" else 0.0,
+                                                "language": language, "age_band": "65+", "visit_type": "follow_up",
+                                                "reason": None})
+                                for s, a in (("last_name", "started"), ("last_name", "completed"), ("done", "started"))],
+                    ("visit.rated", {"rating": rating, "language": language, "age_band": "65+",
+                                     "visit_type": "follow_up", "rated_at": datetime.now(UTC).isoformat()}))
+    driver = desktop
+    driver.get(f"{practice.url}/staff/analytics")
+    driver.find_element(By.ID, "username").send_keys("drchart")
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    images = driver.find_elements(By.CSS_SELECTOR, "section.chart img")
+    assert len(images) == 10
+    deadline = time.monotonic() + 10
+    while not all(driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i)
+                  for i in images):
+        assert time.monotonic() < deadline, "a chart did not load"
+        time.sleep(0.1)
+    driver.execute_script("document.getElementById('satisfaction').scrollIntoView()")
+    driver.save_screenshot(str(screenshots / "dashboard-analytics.png"))
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and e["source"] != "network"]
+    assert not errors, errors
