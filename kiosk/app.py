@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from kiosk.screens import base as screens_base
 from kiosk.staff import StaffAuth
 from kiosk.steps import default_steps
 from kiosk.theme import theme
+from kiosk.watchdog import Notifier, parse_window, restart_due
 from kiosk.widgets.audio_guide import AudioGuide
 from kiosk.widgets.buttons import LanguageButton
 from kiosk.widgets.idle_warning import IdleWarning
@@ -84,6 +85,9 @@ class KioskApp(App):
         self._payment_terminal = None
         self._speaker = speaker  # kiosk.speech.Speaker; made from the `speech` setting if None
         self.audio: AudioGuide | None = None
+        self.notifier = Notifier()  # systemd's READY and watchdog (does nothing outside systemd)
+        self._started = time.monotonic()
+        self._restart_window = None
 
     def attach_store(self, store: Store) -> None:
         """Build the services that work on the local database (also used to swap it in tests)."""
@@ -138,12 +142,33 @@ class KioskApp(App):
         self.audio = AudioGuide(self, self.speaker)
         Window.bind(on_touch_down=self._activity, on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Clock.schedule_interval(self._check_idle, 0.5)
+        self._start_watchdog()
         ExceptionManager.add_handler(self)
         if self.store is None:
             Window.bind(on_flip=self._open_store_after_first_frame)
         self.sync()
         log.info("kiosk.started", extra={"fields": {"demo": self.kiosk_config.demo}})
         return self.root
+
+    def _start_watchdog(self) -> None:
+        """systemd: READY once the first frame is drawn, then WATCHDOG pings from the UI's
+        own clock, so a frozen UI stops them and systemd restarts the kiosk."""
+        self._started = time.monotonic()
+        self._restart_window = parse_window(self.kiosk_config.restart_window)
+        if not self.notifier.enabled:
+            return
+        Window.bind(on_flip=self._ready_after_first_frame)
+        if self.notifier.ping_every:
+            Clock.schedule_interval(lambda _dt: self.notifier.ping(), self.notifier.ping_every)
+
+    def _ready_after_first_frame(self, *_args) -> bool:
+        Window.unbind(on_flip=self._ready_after_first_frame)
+        self.notifier.ready("showing the welcome screen")
+        return False
+
+    def _nightly_restart_due(self) -> bool:
+        uptime = timedelta(seconds=time.monotonic() - self._started)
+        return restart_due(self._restart_window, self.clock().astimezone(), uptime)
 
     def screen(self, name: str):
         """The screen of that name, created (and its kv loaded) on first use."""
@@ -415,6 +440,12 @@ class KioskApp(App):
                 self.leave_education()
         elif self.audio is not None and self.audio.on and self.visit_idle.state(now) == EXPIRED:
             self.audio.stop()  # turned on at the welcome screen by someone who walked away
+        elif self.manager.current == "welcome" and not (self.audio and self.audio.on) and self._nightly_restart_due():
+            # Nobody is at the kiosk: exit cleanly and systemd (Restart=always) starts a fresh one.
+            log.info("kiosk.nightly_restart")
+            self.notifier.stopping()
+            self.allow_exit = True
+            self.stop()
 
     def _hide_warning(self) -> None:
         if self.warning is not None:

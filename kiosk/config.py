@@ -80,6 +80,9 @@ class KioskConfig:
     # device), "espeak:<ALSA device>" (e.g. "espeak:plughw:CARD=Headphones", the headphone
     # jack), "espeak:null" (timed silently: no sound card) or "none".
     speech: str = "espeak"
+    # Nightly restart (a fresh process every day) while nobody is at the kiosk:
+    # "HH:MM-HH:MM" local time, outside clinic hours, or "none" (kiosk/watchdog.py).
+    restart_window: str = "02:00-04:00"
     # The practice's check-in QR public keys (written by `provisioning enrol`).
     checkin_keys_file: Path | None = None
     # Sync with the practice server (written by `python -m provisioning enrol`).
@@ -126,6 +129,7 @@ _STR_KEYS = (
     "payment_terminal",
     "receipt_printer",
     "speech",
+    "restart_window",
     "device_id",
     "site_id",
 )
@@ -140,6 +144,7 @@ KNOWN_KEYS: tuple[str, ...] = (
     "payment_terminal",
     "receipt_printer",
     "speech",
+    "restart_window",
     "checkin_keys_file",
     "site_name",
     "server_url",
@@ -311,6 +316,14 @@ def _build(raw: dict[str, Any], source: Path | None, where: str, env: Mapping[st
 
     if "speech" in values and values["speech"] != "none" and values["speech"].split(":", 1)[0] != "espeak":
         bad("speech", "'espeak', 'espeak:<ALSA device>' (the headphone jack), 'espeak:null' or 'none'", values["speech"])
+
+    if "restart_window" in values:
+        from kiosk.watchdog import parse_window
+
+        try:
+            parse_window(values["restart_window"])
+        except ValueError as e:
+            bad("restart_window", str(e), values["restart_window"])
 
     if "camera" in values:
         camera = values["camera"]

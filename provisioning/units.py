@@ -1,5 +1,7 @@
 """systemd units for a kiosk: the touchscreen app under the cage Wayland compositor, and
-the sync agent.
+the sync agent. Both notify systemd (Type=notify) and have a watchdog; both restart
+themselves nightly in the kiosk's restart_window when idle (kiosk/watchdog.py), and
+Restart=always brings them back.
 
 Both run as the unprivileged kiosk user with the file system read-only except the
 kiosk's data folder (ProtectSystem=strict + ReadWritePaths), so a compromised app can
@@ -88,7 +90,13 @@ ConditionPathExists=/dev/{tty}
 StartLimitIntervalSec=0
 
 [Service]
-Type=simple
+# The app tells systemd when its first frame is up (READY=1) and pings from its UI clock;
+# it runs as a child of cage, hence NotifyAccess=all. A frozen UI misses the watchdog and
+# is restarted; a patient's confirmed steps are already in the local database.
+Type=notify
+NotifyAccess=all
+WatchdogSec=60
+TimeoutStartSec=120
 User={opts.user}
 # A logind session on the tty gives cage its seat (DRM and input devices).
 PAMName=login
@@ -126,7 +134,10 @@ After=network-online.target
 StartLimitIntervalSec=0
 
 [Service]
-Type=simple
+# READY=1 once running; watchdog pings while its loop makes progress (sync_agent/__main__.py).
+Type=notify
+NotifyAccess=main
+WatchdogSec=120
 User={opts.user}
 ExecStart={_arg(python)} -m sync_agent --config {_arg(opts.config)}
 Restart=always

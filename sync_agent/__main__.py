@@ -17,6 +17,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.logging_setup import configure_logging
 from kiosk.store import StoreError, open_store
 from kiosk.sync_health import NOT_ENROLLED, SyncHealth, read_health, write_health
+from kiosk.watchdog import Notifier
 
 from .agent import StopRequested, SyncAgent
 from .client import SyncClient
@@ -160,11 +162,27 @@ def _forever(agent: SyncAgent) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     log.info("sync.started", extra={"fields": {"version": agent.version}})
+    notifier = Notifier()
+    notifier.ready("syncing")
+    if notifier.ping_every:
+        threading.Thread(target=_watchdog, args=(agent, notifier, stop), name="watchdog", daemon=True).start()
     try:
         agent.run_forever(stop)
     except StopRequested:
         agent.write_health()
+    notifier.stopping()
+    stop.set()
     return EXIT_OK
+
+
+def _watchdog(agent: SyncAgent, notifier: Notifier, stop: threading.Event) -> None:
+    """Ping systemd while the sync loop keeps moving its deadline on; a stuck loop stops
+    the pings and systemd restarts the agent."""
+    while not stop.wait(notifier.ping_every):
+        if time.monotonic() < agent.alive_until:
+            notifier.ping()
+        else:
+            log.error("sync.stuck", extra={"fields": {"seconds_over": round(time.monotonic() - agent.alive_until)}})
 
 
 if __name__ == "__main__":

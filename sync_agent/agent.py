@@ -27,6 +27,7 @@ import stamina
 from kiosk.config import INT_RANGES, KioskConfig
 from kiosk.store import Store
 from kiosk.sync_health import NOT_ENROLLED, OFFLINE, ONLINE, SyncHealth, write_health
+from kiosk.watchdog import parse_window, restart_due
 
 from . import backoff
 from .client import BUNDLE_KINDS, SyncClient
@@ -39,6 +40,8 @@ SCHEDULE_PAGE_LIMIT = 500  # rows per page: one page is one short write transact
 MAX_SCHEDULE_PAGES = 1000  # per sync; a server that always says "more" cannot trap us
 PURGE_EVERY = timedelta(hours=1)
 BACKLOG_POLL_SECONDS = 2.0  # while idle, how often to look for new events to push
+# At most one sync round takes this long (requests time out; a long schedule pull pages).
+ROUND_BUDGET_SECONDS = 600.0
 MAX_ERROR_CHARS = 300
 # The server refuses request bodies over 2 MiB; stay well under it (a card photo is
 # ~200 KB of base64, a signature ~20 KB). Per event, the envelope (id, type, times) adds
@@ -100,6 +103,11 @@ class SyncAgent:
         self._last_heartbeat: datetime | None = None
         self._last_purge: datetime | None = None
         self.version = _version()
+        # The watchdog thread (see __main__) pings systemd only while this deadline is ahead:
+        # every step of the loop pushes it on by what that step may take at most.
+        self.alive_until = time.monotonic() + ROUND_BUDGET_SECONDS
+        self._started = time.monotonic()
+        self.restarting = False  # set when the loop ended for the nightly restart
 
     # -- one round ----------------------------------------------------------------------
 
@@ -385,7 +393,13 @@ class SyncAgent:
         self.backoff = backoff.FullJitterBackoff(stop=stop_event)
         interval = float(self.setting("sync_interval_seconds"))
         full, last_full = True, -interval
+        window = parse_window(self.config.restart_window)
         while not stop_event.is_set():
+            self.alive_until = time.monotonic() + ROUND_BUDGET_SECONDS
+            if restart_due(window, self._clock().astimezone(), timedelta(seconds=time.monotonic() - self._started)):
+                log.info("sync.nightly_restart")  # between rounds: nothing in flight
+                self.restarting = True
+                break
             interval = float(self.setting("sync_interval_seconds"))  # the practice may change it
             if full:
                 last_full = time.monotonic()
@@ -411,7 +425,7 @@ class SyncAgent:
     def _sync_with_retries(self, full: bool) -> None:
         try:
             for attempt in stamina.retry_context(
-                on=self.backoff.hook, attempts=None, timeout=None, wait_max=backoff.CAP_SECONDS
+                on=self._retry_hook, attempts=None, timeout=None, wait_max=backoff.CAP_SECONDS
             ):
                 with attempt:
                     self.sleeping = False
@@ -422,11 +436,18 @@ class SyncAgent:
         finally:
             self.sleeping = False
 
+    def _retry_hook(self, exc: Exception) -> bool | float:
+        wait = self.backoff.hook(exc)
+        if wait is not False:  # a wait of up to minutes between attempts is not a hang
+            self.alive_until = time.monotonic() + float(wait) + ROUND_BUDGET_SECONDS
+        return wait
+
     def _idle(self, stop_event: threading.Event, seconds: float) -> bool:
         """Wait; True when the interval ran out (full sync next), False when new events
         are waiting (push them now)."""
         end = time.monotonic() + seconds  # not the injected clock: tests may freeze it
         while not stop_event.is_set():
+            self.alive_until = time.monotonic() + BACKLOG_POLL_SECONDS + 60
             left = end - time.monotonic()
             if left <= 0:
                 return True

@@ -492,3 +492,27 @@ def test_a_bad_history_date_is_a_bad_page(agent, store, server):
                                                "history": {"form:x": "last spring"}})
     with pytest.raises(TransientError, match="history"):
         agent.sync_once()
+
+
+def test_the_agent_restarts_itself_between_rounds_in_the_nightly_window(store, client, config, clock, server):
+    """START is 15:00 UTC; a window around it on the machine's clock, after a day's uptime."""
+    local = START.astimezone()
+    window = f"{(local - timedelta(minutes=5)):%H:%M}-{(local + timedelta(minutes=30)):%H:%M}"
+    a = make_agent(store, client, config, clock, restart_window=window)
+    a._started -= 21 * 3600  # up since yesterday
+    stop = threading.Event()
+    t = threading.Thread(target=a.run_forever, args=(stop,))
+    t.start()
+    t.join(5)
+    assert not t.is_alive() and a.restarting  # ended by itself; systemd starts it again
+    assert not server.requests  # nothing was in flight: it stopped before a round
+    b = make_agent(store, client, config, clock, restart_window=window)  # just started: no restart
+    stop = threading.Event()
+    t = threading.Thread(target=b.run_forever, args=(stop,))
+    t.start()
+    try:
+        _wait_for(lambda: read_health(config.health_file).state == "online")
+    finally:
+        stop.set()
+        t.join(5)
+    assert not b.restarting
