@@ -36,6 +36,7 @@ def load(engine, visits_per_day: int) -> dict[str, int]:
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     u = "md5({})::uuid::text"
     with engine.begin() as c:
+        c.execute(sa.text("SET LOCAL statement_timeout = 0"))  # the server's guard; loading takes minutes
         c.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         c.execute(sa.text(f"""INSERT INTO sites SELECT {u.format("'site'||s")}, 'Site '||s, 'America/Chicago', now()
                               FROM generate_series(1,{SITES}) s"""))
@@ -79,6 +80,12 @@ def load(engine, visits_per_day: int) -> dict[str, int]:
                               language, age_band, visit_type, reason, created_at, day)
             SELECT device_id, {u.format("'done'||id")}, site_id, {u.format("'sess'||id")}, 'done', 'started', 0,
                    language, age_band, visit_type, NULL, day + time '14:10', day FROM v WHERE r BETWEEN 5 AND 77"""))
+        # What step_events.apply rolls up per visit as the events arrive, here in one go.
+        c.execute(sa.text("""INSERT INTO kiosk_visits SELECT session_id, min(site_id), min(day), min(language),
+                              min(age_band), min(visit_type), bool_or(step = 'done' AND action = 'started'),
+                              coalesce(sum(seconds) FILTER (WHERE step <> 'done'
+                                                            AND action IN ('completed', 'backed_out')), 0)
+                              FROM step_events GROUP BY session_id"""))
         c.execute(sa.text(f"""INSERT INTO form_responses (id, site_id, device_id, event_id, patient_id, appointment_id,
                               questionnaire_url, questionnaire_title, codes, status, language, authored, day, items,
                               flags, urgent, received_at)
@@ -98,7 +105,7 @@ def load(engine, visits_per_day: int) -> dict[str, int]:
                   ORDER BY patient_id, day) p GROUP BY p.patient_id"""))
         c.execute(sa.text("ANALYZE"))
         return {t: c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in (
-            "appointments", "step_events", "form_responses", "visit_payments", "satisfaction_ratings",
+            "appointments", "step_events", "kiosk_visits", "form_responses", "visit_payments", "satisfaction_ratings",
             "portal_accounts")}
 
 

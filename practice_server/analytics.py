@@ -6,6 +6,7 @@ What each measures:
   kiosk's appointment.arrived) of those not cancelled.
 - checkin_time: per day, the median minutes from a patient's first kiosk screen to "You
   are checked in" (the time in each stage, summed from step events, completed visits only).
+  It and the completion tables read kiosk_visits, the visits rolled up as events arrive.
 - funnel: per step, started / completed / backed out / abandoned (step_events.dropoff_funnel).
 - completion_by_<language|age_band|visit_type>: visits that reached "checked in", of the
   visits started at the kiosk, per group.
@@ -22,15 +23,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from .models import Appointment, FormResponse, SatisfactionRating, StepEvent, VisitPayment
+from .models import Appointment, FormResponse, KioskVisit, SatisfactionRating, VisitPayment
 from .portal.signups import portal_signups
 from .step_events import dropoff_funnel
-
-DONE = "done"  # the kiosk's "You are checked in" stage
-
 
 @dataclass(frozen=True)
 class Table:
@@ -60,28 +58,18 @@ def kiosk_share(db: Session, site_id: str, day_from: date, day_to: date) -> Tabl
                  ("day", "at kiosk", "appointments", "percent"), out, "line")
 
 
-def _session_minutes(db: Session, site_id: str, day_from: date, day_to: date):
-    """(day, minutes) per completed visit: the time in each stage before "checked in"."""
-    s = StepEvent
-    done = (select(s.session_id).where(s.site_id == site_id, s.day >= day_from, s.day <= day_to,
-                                       s.step == DONE, s.action == "started").subquery())
-    return (select(func.min(s.day).label("day"), (func.sum(s.seconds) / 60.0).label("minutes"))
-            .where(s.site_id == site_id, s.session_id.in_(select(done.c.session_id)),
-                   s.action.in_(("completed", "backed_out")), s.step != DONE)
-            .group_by(s.session_id))
-
-
 def checkin_time(db: Session, site_id: str, day_from: date, day_to: date) -> Table:
-    per_session = _session_minutes(db, site_id, day_from, day_to).subquery()
+    v = KioskVisit
+    where = (v.site_id == site_id, v.day >= day_from, v.day <= day_to, v.checked_in.is_(True))
+    minutes = v.seconds / 60.0
     if db.get_bind().dialect.name == "postgresql":
         found = {d: (float(m), int(n)) for d, m, n in db.execute(
-            select(per_session.c.day, func.percentile_cont(0.5).within_group(per_session.c.minutes), func.count())
-            .group_by(per_session.c.day))}
+            select(v.day, func.percentile_cont(0.5).within_group(minutes), func.count()).where(*where).group_by(v.day))}
     else:  # SQLite has no percentile: the median in Python
         grouped = defaultdict(list)
-        for d, minutes in db.execute(select(per_session.c.day, per_session.c.minutes)):
-            grouped[d].append(minutes)
-        found = {d: (statistics.median(v), len(v)) for d, v in grouped.items()}
+        for d, m in db.execute(select(v.day, minutes).where(*where)):
+            grouped[d].append(m)
+        found = {d: (statistics.median(ms), len(ms)) for d, ms in grouped.items()}
     rows = [(d.isoformat(), round(found[d][0], 2) if d in found else None, found.get(d, (0, 0))[1])
             for d in _days(day_from, day_to)]
     return Table("checkin_time", "Median check-in time at the kiosk (minutes)", ("day", "median minutes", "visits"),
@@ -96,18 +84,17 @@ def funnel(db: Session, site_id: str, day_from: date, day_to: date) -> Table:
 
 
 def completion_by(db: Session, site_id: str, day_from: date, day_to: date, by: str) -> Table:
-    s = StepEvent
-    group = {"language": s.language, "age_band": s.age_band, "visit_type": s.visit_type}[by]
+    v = KioskVisit
+    group = {"language": v.language, "age_band": v.age_band, "visit_type": v.visit_type}[by]
     rows = db.execute(
-        select(group, func.count(distinct(s.session_id)),
-               func.count(distinct(case((and_(s.step == DONE, s.action == "started"), s.session_id)))))
-        .where(s.site_id == site_id, s.day >= day_from, s.day <= day_to, s.session_id.is_not(None))
-        .group_by(group).order_by(group))
-    out = [(g or "unknown", int(started), int(done), round(100 * done / started, 1) if started else None)
+        select(group, func.count(), func.sum(case((v.checked_in.is_(True), 1), else_=0)))
+        .where(v.site_id == site_id, v.day >= day_from, v.day <= day_to).group_by(group).order_by(group))
+    out = [(g or "unknown", int(started), int(done or 0), round(100 * (done or 0) / started, 1) if started else None)
            for g, started, done in rows]
     label = by.replace("_", " ")
+    note = "A visit counts under the language it ended in." if by == "language" else ""
     return Table(f"completion_by_{by}", f"Check-ins completed, by {label}", (label, "started", "completed", "percent"),
-                 out, "bar", "A visit whose step events name several values (a language switch) counts under each.")
+                 out, "bar", note)
 
 
 def signups(db: Session, site_id: str, day_from: date, day_to: date) -> Table:

@@ -418,6 +418,24 @@ class StepEvent(Base):
     day: Mapped[date] = mapped_column(Date)
 
 
+class KioskVisit(Base):
+    """One patient's use of a kiosk (a session), rolled up from its step events as they
+    arrive (step_events.apply), so analytics over a year read one row per visit instead
+    of every step. No PHI."""
+
+    __tablename__ = "kiosk_visits"
+    __table_args__ = (Index("ix_kiosk_visits_site_id_day", "site_id", "day"),)
+
+    session_id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    day: Mapped[date] = mapped_column(Date)  # the first step's site-local day
+    language: Mapped[str] = mapped_column(String(35))  # the latest step's (a patient may switch)
+    age_band: Mapped[str | None] = mapped_column(String(8))
+    visit_type: Mapped[str | None] = mapped_column(String(32))
+    checked_in: Mapped[bool] = mapped_column(Boolean)  # reached "You are checked in"
+    seconds: Mapped[float] = mapped_column(Float)  # time in the stages before it, summed
+
+
 class SatisfactionRating(Base):
     """The one-tap rating at the end of check-in (visit.rated; satisfaction.py). No PHI."""
 

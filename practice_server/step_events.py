@@ -14,10 +14,11 @@ from typing import Literal
 
 from pydantic import Field, StrictFloat, model_validator
 from sqlalchemy import case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .event_base import LANGUAGE_PATTERN, ApplyContext, Payload, site_day
-from .models import StepEvent
+from .models import KioskVisit, StepEvent
 
 ACTIONS = ("started", "completed", "backed_out", "abandoned")
 GROUPINGS = ("language", "age_band", "visit_type")
@@ -43,13 +44,40 @@ class StepEventPayload(Payload):
         return self
 
 
+DONE = "done"  # the kiosk's "You are checked in" stage
+
+
 def apply(db: Session, ctx: ApplyContext, p: StepEventPayload) -> None:
     at = ctx.created_at or ctx.now
+    day = site_day(db, ctx, at)
     db.add(StepEvent(
         device_id=ctx.device_id, event_id=ctx.event_id, site_id=ctx.site_id, session_id=ctx.session_id,
         step=p.step, action=p.action, seconds=p.seconds, language=p.language, age_band=p.age_band,
-        visit_type=p.visit_type, reason=p.reason, created_at=at, day=site_day(db, ctx, at),
+        visit_type=p.visit_type, reason=p.reason, created_at=at, day=day,
     ))
+    if ctx.session_id is not None:
+        _roll_up(db, ctx, p, day)
+
+
+def _roll_up(db: Session, ctx: ApplyContext, p: StepEventPayload, day: date) -> None:
+    """Add the event to its visit's row (made by the first), atomically: another worker may
+    be applying the same visit's next batch."""
+    reached = p.step == DONE and p.action == "started"
+    spent = p.seconds if p.step != DONE and p.action in ("completed", "backed_out") else 0.0
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    v = KioskVisit
+    statement = insert(v).values(session_id=ctx.session_id, site_id=ctx.site_id, day=day, language=p.language,
+                                 age_band=p.age_band, visit_type=p.visit_type, checked_in=reached, seconds=spent)
+    excluded = statement.excluded
+    db.execute(statement.on_conflict_do_update(index_elements=["session_id"], set_={
+        "checked_in": v.checked_in | excluded.checked_in,
+        "seconds": v.seconds + excluded.seconds,
+        "day": case((excluded.day < v.day, excluded.day), else_=v.day),
+        "language": excluded.language,
+        "age_band": func.coalesce(excluded.age_band, v.age_band),
+        "visit_type": func.coalesce(excluded.visit_type, v.visit_type),
+    }))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""One-tap patient satisfaction ratings at the end of check-in (practice_server/satisfaction.py).
+"""One-tap patient satisfaction ratings at the end of check-in (practice_server/satisfaction.py),
+and kiosk visits rolled up from their step events for the analytics (step_events.py).
 
 Revision ID: 0008
 Revises: 0007
@@ -32,8 +33,24 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name="fk_satisfaction_ratings_site_id_sites"),
     )
     op.create_index("ix_satisfaction_ratings_site_id_day", "satisfaction_ratings", ["site_id", "day"])
+    op.create_table(
+        "kiosk_visits",
+        sa.Column("session_id", sa.String(36), nullable=False),
+        sa.Column("site_id", sa.String(36), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("language", sa.String(35), nullable=False),
+        sa.Column("age_band", sa.String(8), nullable=True),
+        sa.Column("visit_type", sa.String(32), nullable=True),
+        sa.Column("checked_in", sa.Boolean(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("session_id", name="pk_kiosk_visits"),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name="fk_kiosk_visits_site_id_sites"),
+    )
+    op.create_index("ix_kiosk_visits_site_id_day", "kiosk_visits", ["site_id", "day"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_kiosk_visits_site_id_day", table_name="kiosk_visits")
+    op.drop_table("kiosk_visits")
     op.drop_index("ix_satisfaction_ratings_site_id_day", table_name="satisfaction_ratings")
     op.drop_table("satisfaction_ratings")
