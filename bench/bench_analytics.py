@@ -6,7 +6,7 @@ Loads (with generate_series, in the database) appointments, step events, form re
 copays, ratings and portal sign-ups for 20 sites x 365 days, then times each chart's
 query for one site over the whole year (the dashboard's worst case: a year at once),
 best of 3, and prints the figures with the row counts. Target: < 1 s per chart.
-The database at PRACTICE_TEST_POSTGRES_URL is emptied first: never point it at real data.
+It works in a new database next to PRACTICE_TEST_POSTGRES_URL's, dropped at the end.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import sqlalchemy as sa  # noqa: E402
 from practice_server import analytics  # noqa: E402
 from practice_server.db import open_database  # noqa: E402
 from practice_server.models import Base  # noqa: E402
+from tests.e2e.practice_db import drop_postgres, fresh_postgres  # noqa: E402
 
 SITES, DAYS = 20, 365
 FIRST = date(2025, 11, 24)
@@ -117,6 +118,7 @@ def main() -> int:
     if not url:
         print("set PRACTICE_TEST_POSTGRES_URL: eval \"$(bash scripts/postgres.sh)\"", file=sys.stderr)
         return 2
+    base_url, url = url, fresh_postgres(url)  # a database of its own, made at the newest schema
     engine, sessions = open_database(url)
     started = time.perf_counter()
     counts = load(engine, args.visits_per_day)
@@ -144,6 +146,7 @@ def main() -> int:
                   f"  {'ok' if min(times) < 1 else 'SLOW'}")
     print(f"slowest chart: {worst * 1000:.0f} ms ({'met' if worst < 1 else 'NOT met'})")
     engine.dispose()
+    drop_postgres(base_url, url)
     return 0
 
 

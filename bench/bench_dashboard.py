@@ -87,7 +87,7 @@ async def run(base: str, database_url: str, kiosk_count: int, samples: int) -> N
     async with httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=True) as staff:
         r = await staff.post("/staff/login", data={"username": "benchdesk", "password": PASSWORD})
         assert r.status_code == 200, r.status_code  # followed to the arrivals page
-        site_id = r.text.split('name="site" value="', 1)[1].split('"', 1)[0]
+        site_id = r.text.split('<option value="', 1)[1].split('"', 1)[0]  # the site picker's first site
         health, page = [], []
         for _ in range(samples):
             t = time.perf_counter()
