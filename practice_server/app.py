@@ -156,8 +156,10 @@ def create_app(settings: ServerSettings, *, clock: Callable[[], datetime] | None
     app.add_middleware(Guard)
     app.include_router(portal_router)  # /portal: patient portal enrolment pages (issue #6)
     app.include_router(education_pages.router)  # /education: public article pages (the kiosk's QR link)
-    app.include_router(dashboard_router)  # /staff: the staff dashboard (issue #8)
-    app.include_router(fhir_api.router)  # /fhir/R4: read API for the EHR (issue #8)
+    # The OpenAPI document describes the kiosk sync API only: the dashboard is HTML and the
+    # FHIR API publishes its own CapabilityStatement at /fhir/R4/metadata.
+    app.include_router(dashboard_router, include_in_schema=False)  # /staff (issue #8)
+    app.include_router(fhir_api.router, include_in_schema=False)  # /fhir/R4: EHR reads (issue #8)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
