@@ -5,6 +5,9 @@ journey (kiosk.flow); `sync()` then shows the screen whose name is the journey's
 """
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -18,6 +21,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
+from kivy.properties import ObjectProperty
 
 from kiosk import flow, widgets
 from kiosk.config import KioskConfig
@@ -26,6 +30,7 @@ from kiosk.i18n import get_translator
 from kiosk.logging_setup import get_phi_guard
 from kiosk.screens import create_screen, load_kv_once
 from kiosk.screens import base as screens_base
+from kiosk.site_config import SiteConfigError, SiteSettings, over, parse_site_config
 from kiosk.staff import StaffAuth
 from kiosk.steps import default_steps
 from kiosk.theme import theme
@@ -41,6 +46,7 @@ if TYPE_CHECKING:  # the store is imported after the first frame, by store_opene
 log = logging.getLogger(__name__)
 ESCAPE = 27
 EDUCATION_IDLE_FACTOR = 3  # reading a page takes a while: education waits longer before closing
+SITE_CONFIG_CHECK_SECONDS = 2.0  # how often the idle welcome screen looks for new site settings
 
 
 def _post_to_ui(callback: Callable[[], object]) -> None:
@@ -54,6 +60,9 @@ def utc_now() -> datetime:
 
 class KioskApp(App):
     title = "Clinic check-in"
+    # Kivy properties, so kv rules (clinic name, logo) follow the site's settings when they change.
+    kiosk_config = ObjectProperty(None, rebind=True)  # rebind: kv rules read its fields (app.kiosk_config.site_name)
+    site_logo = ObjectProperty(None, allownone=True)  # the site's logo as a texture, None: none
 
     def __init__(
         self,
@@ -68,13 +77,15 @@ class KioskApp(App):
         SQLAlchemy's import and the database open then no longer delay the welcome screen."""
         super().__init__(**kwargs)
         self.kiosk_config = kiosk_config
+        self._local_config = kiosk_config  # the kiosk's own; the site's settings are laid over it
+        self.site_settings: SiteSettings | None = None  # applied from the config bundle
+        self._site_marker: str | None = None  # the config bundle version last looked at
+        self._site_checked_at = 0.0
         self.clock = clock
         self.translator = get_translator()
         self.store: Store | None = None
         self.journey: flow.Journey | None = None
         self._store_opener = store_opener
-        if store is not None:
-            self.attach_store(store)
         self.staff_mode = False
         self.visit_idle = IdleTimer(kiosk_config.idle_warning_seconds, kiosk_config.idle_countdown_seconds)
         self.staff_idle = IdleTimer(kiosk_config.staff_idle_seconds, 10)
@@ -88,6 +99,8 @@ class KioskApp(App):
         self.notifier = Notifier()  # systemd's READY and watchdog (does nothing outside systemd)
         self._started = time.monotonic()
         self._restart_window = None
+        if store is not None:
+            self.attach_store(store)
 
     def attach_store(self, store: Store) -> None:
         """Build the services that work on the local database (also used to swap it in tests)."""
@@ -108,6 +121,8 @@ class KioskApp(App):
         # A crash may have cut a visit short: what its patient confirmed is sent now.
         for step in self.journey.steps:
             step.recover(store, self.clock())
+        self._site_marker = None  # another database: read its site settings afresh
+        self.apply_site_config()
 
     def ensure_store(self) -> bool:
         """Open the database now if it is not open yet; False (and an apology) if it cannot be."""
@@ -253,6 +268,7 @@ class KioskApp(App):
         self.sync()
         if tr.language != self.kiosk_config.default_language:
             self.switch_language(self.kiosk_config.default_language)
+        self._apply_site_config_quietly()  # the next patient gets the site's newest settings
 
     def handle_exception(self, error: BaseException):
         """Kivy's last resort for an error in any callback: keep the kiosk up, wipe, explain.
@@ -283,7 +299,8 @@ class KioskApp(App):
         language, scale, contrast = tr.language, theme.scale, theme.high_contrast
 
         def restore() -> None:
-            if tr.language != language:
+            # (a language the site's new settings no longer offer stays switched off)
+            if tr.language != language and language in self.translator.languages:
                 self.switch_language(language)
             theme.scale, theme.high_contrast = scale, contrast
 
@@ -295,6 +312,7 @@ class KioskApp(App):
         if tr.language != self.kiosk_config.default_language:
             self.switch_language(self.kiosk_config.default_language)
         self.sync()
+        self._apply_site_config_quietly()
 
     def wipe_screens(self) -> None:
         for screen in self.manager.screens:
@@ -440,17 +458,94 @@ class KioskApp(App):
                 self.leave_education()
         elif self.audio is not None and self.audio.on and self.visit_idle.state(now) == EXPIRED:
             self.audio.stop()  # turned on at the welcome screen by someone who walked away
-        elif self.manager.current == "welcome" and not (self.audio and self.audio.on) and self._nightly_restart_due():
-            # Nobody is at the kiosk: exit cleanly and systemd (Restart=always) starts a fresh one.
-            log.info("kiosk.nightly_restart")
-            self.notifier.stopping()
-            self.allow_exit = True
-            self.stop()
+        elif self.manager.current == "welcome" and not (self.audio and self.audio.on):
+            if now - self._site_checked_at >= SITE_CONFIG_CHECK_SECONDS:
+                self._site_checked_at = now
+                self._apply_site_config_quietly()  # the agent may have saved new settings
+            if self._nightly_restart_due():
+                # Nobody is at the kiosk: exit cleanly and systemd (Restart=always) starts a fresh one.
+                log.info("kiosk.nightly_restart")
+                self.notifier.stopping()
+                self.allow_exit = True
+                self.stop()
 
     def _hide_warning(self) -> None:
         if self.warning is not None:
             self.warning.dismiss(animation=False)
             self.warning = None
+
+    # -- the site's settings (pushed by the practice in the config bundle) --------------
+    def apply_site_config(self) -> bool:
+        """Take up the site's settings from the newest config bundle the sync agent saved,
+        when they changed and nobody is using the kiosk (no visit, no staff mode, no audio
+        guide): a patient never sees the kiosk change under their hands, and a visit keeps
+        the steps it started with. Settings this kiosk cannot use are logged and ignored
+        (the ones it has stay). True when settings were applied."""
+        if self.store is None or self.journey is None or self.journey.session is not None or self.staff_mode \
+                or (self.audio is not None and self.audio.on):
+            return False
+        from kiosk.store.store import BUNDLE_ETAG_SETTING  # the store is loaded by now
+
+        marker = self.store.get_setting(BUNDLE_ETAG_SETTING.format(kind="config")) or ""
+        saved = None
+        if not marker or marker != self._site_marker:
+            saved = self.store.bundle("config")
+            if saved is not None and not marker:  # saved without an ETag: its version, else its content
+                marker = str(saved[0].get("version") or "") or hashlib.sha256(
+                    json.dumps(saved[0], sort_keys=True).encode()).hexdigest()
+        if marker == self._site_marker:
+            return False
+        self._site_marker = marker  # looked at once per version, even when refused
+        settings = None
+        if saved is not None:
+            try:
+                settings = parse_site_config(saved[0].get("items"), version=marker)
+            except SiteConfigError as error:
+                log.error("site_config.not_applied", extra={"fields": {"version": marker, "problems": error.problems}})
+                return False
+        if settings is None and self.site_settings is None:
+            return False  # no site settings before nor now: the kiosk's own configuration stays
+        self._use_site_settings(settings)
+        log.info("site_config.applied", extra={"fields": {"version": marker}})
+        return True
+
+    def _apply_site_config_quietly(self) -> None:
+        try:
+            self.apply_site_config()
+        except Exception:  # noqa: BLE001 - a failing read must not trouble the end of a visit
+            log.error("site_config.check_failed", exc_info=True)
+
+    def _use_site_settings(self, settings: SiteSettings | None) -> None:
+        from kiosk.store.store import MINUTES_PER_VISIT_SETTING
+
+        config = over(self.kiosk_config, settings, self._local_config)
+        self.site_settings = settings
+        self.kiosk_config = config
+        self.visit_idle.warn_after = config.idle_warning_seconds
+        self.visit_idle.countdown = config.idle_countdown_seconds
+        self.staff_idle.warn_after = config.staff_idle_seconds
+        self.store.set_setting(MINUTES_PER_VISIT_SETTING, str(config.minutes_per_visit))
+        self.journey.set_site_steps(settings.runs_step if settings is not None else None)
+        self.site_logo = self._logo_texture(settings.logo if settings is not None else None)
+        if (config.languages, config.default_language) != (self.translator.languages,
+                                                           self.translator.default_language):
+            self.translator.reconfigure(config.languages, config.default_language)
+            if self.root is not None:
+                self.switch_language(config.default_language)
+                if self.manager.has_screen("welcome"):
+                    self.fill_language_buttons(self.manager.get_screen("welcome").ids.languages)
+
+    @staticmethod
+    def _logo_texture(logo):
+        if logo is None:
+            return None
+        from kivy.core.image import Image as CoreImage
+
+        try:
+            return CoreImage(io.BytesIO(logo.data), ext=logo.extension, nocache=True).texture
+        except Exception:  # noqa: BLE001 - checked by Pillow already; a kiosk without a logo still works
+            log.error("site_config.logo_unreadable", exc_info=True)
+            return None
 
     # -- staff ------------------------------------------------------------------------
     def open_staff(self) -> None:

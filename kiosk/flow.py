@@ -95,6 +95,15 @@ class Journey:
         self.session: VisitSession | None = None
         self.notice = ""  # message id the current screen should show, "" for none
         self.state = COOLDOWN if self.cooldown_remaining() > 0 else WELCOME
+        # (step name, visit type) -> whether the site runs it (its pushed settings); None: all
+        self.site_steps: Callable[[str, str | None], bool] | None = None
+
+    def set_site_steps(self, runs_step: Callable[[str, str | None], bool] | None) -> None:
+        """The site's choice of steps per visit type. Between visits only: a visit keeps
+        the steps it started with."""
+        if self.session is not None:
+            raise RuntimeError("the site's steps change between visits only")
+        self.site_steps = runs_step
 
     # -- session boundaries -------------------------------------------------
     def begin(self) -> None:
@@ -279,7 +288,10 @@ class Journey:
         session = self._session()
         names = [s.name for s in self.steps]
         start = names.index(after) + 1 if after else 0
+        visit_type = session.appointment.visit_type if session.appointment else None
         for step in self.steps[start:]:
+            if self.site_steps is not None and not self.site_steps(step.name, visit_type):
+                continue  # the site turned this step off for this visit type
             step.prepare(self)
             if step.applies(session):
                 self._go(step.name)

@@ -227,3 +227,48 @@ def publish_content_bundle(db: Session, site_id: str, items: list, now: datetime
     audit.record(db, "content.published", now, site_id=site.id)
     db.flush()
     return bundles.version_of(checked)
+
+
+def publish_site_config(db: Session, site_id: str, settings: dict, now: datetime, *,
+                        logo: bytes | None = None, keep_logo: bool = True) -> str:
+    """Make `settings` the site's kiosk settings (kiosk/site_config.py: clinic_name,
+    languages, default_language, timeouts, minutes_per_visit, copay, steps per visit type,
+    and the sync keys), replacing what the site published before; the defaults fill in
+    what it leaves out. `logo`: the bytes of a PNG or JPEG file, checked (size, pixels, a
+    whole image); None keeps the site's current logo, or removes it with keep_logo=False.
+    The settings are read as a kiosk will read them, so a kiosk never gets settings it
+    refuses; ValueError (SiteConfigError) lists every problem in words for IT.
+    Kiosks take them up at their next sync, between patients.
+    Returns the config bundle's new version (its ETag)."""
+    from kiosk.site_config import SiteConfigError, check_logo, logo_item, parse_site_config
+
+    now = _aware(now)
+    site = _site_or_error(db, site_id)
+    if not isinstance(settings, dict):
+        raise SiteConfigError(["the site configuration must be a table of settings (a JSON object)"])
+    items = dict(settings)
+    if "logo" in items:
+        raise SiteConfigError(["'logo': give the logo as an image file (--logo FILE), not as a setting"])
+    if logo is not None:
+        items["logo"] = logo_item(check_logo(logo))
+    elif keep_logo:
+        current = bundles.config_items(db, site, now).get("logo")
+        if current is not None:
+            items["logo"] = current
+    parse_site_config(items, strict=True)
+    # What kiosks will get (the defaults under the site's settings) must hold together too,
+    # e.g. languages without the default language "en".
+    parse_site_config({**DEFAULT_CONFIG, **items}, strict=True)
+    bundles.store_config(db, site.id, items, now)
+    audit.record(db, "config.published", now, site_id=site.id)
+    db.flush()
+    return bundles.version_of(bundles.config_items(db, site, now))
+
+
+def site_config_summary(db: Session, site_id: str, now: datetime) -> dict:
+    """What the site's kiosks get in their config bundle now (the logo's data shortened)."""
+    site = _site_or_error(db, site_id)
+    items = bundles.config_items(db, site, _aware(now))
+    if isinstance(items.get("logo"), dict):
+        items["logo"] = {**items["logo"], "data": f"({len(items['logo'].get('data', '')) * 3 // 4} bytes)"}
+    return items

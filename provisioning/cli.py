@@ -258,6 +258,59 @@ def cmd_write_units(args) -> int:
     return 0
 
 
+def _read_settings_file(path: Path) -> dict:
+    """A site's settings from a TOML file (or JSON, by its .json suffix)."""
+    import json
+    import tomllib
+
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ProvisioningError(f"--file {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProvisioningError(f"--file {path}: cannot read it ({exc})") from None
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ProvisioningError(f"--file {path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'TOML'}: "
+                                f"{exc}") from None
+
+
+def cmd_publish_config(args) -> int:
+    from kiosk.site_config import SiteConfigError
+    from practice_server import admin
+
+    settings = _read_settings_file(Path(args.file)) if args.file else {}
+    logo = None
+    if args.logo:
+        try:
+            logo = Path(args.logo).read_bytes()
+        except OSError as exc:
+            raise ProvisioningError(f"--logo {args.logo}: cannot read it ({exc.strerror})") from None
+    with _db(args.database) as db:
+        site = _site(db, args.site)
+        try:
+            version = admin.publish_site_config(db, site.id, settings, _now(), logo=logo, keep_logo=not args.remove_logo)
+        except SiteConfigError as exc:  # every problem on its own line (nothing is published)
+            raise ProvisioningError("the site configuration was not published:\n  - " + "\n  - ".join(exc.problems)) from None
+    print(f"published the settings of {site.name} (version {version}); its kiosks take them up at their next "
+          "sync, between patients")
+    return 0
+
+
+def cmd_site_config(args) -> int:
+    import json
+
+    from practice_server import admin
+
+    with _db(args.database) as db:
+        site = _site(db, args.site)
+        items = admin.site_config_summary(db, site.id, _now())
+    print(json.dumps(items, indent=2, sort_keys=True, ensure_ascii=False))
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------------
 
 
@@ -320,6 +373,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--device", required=True)
     sp.add_argument("--reason", required=True)
     sp.set_defaults(func=cmd_revoke)
+
+    sp = sub.add_parser("publish-config", help="publish a site's kiosk settings (languages, steps, logo, ...)")
+    db_arg(sp)
+    sp.add_argument("--site", required=True, help="site id or name")
+    sp.add_argument("--file", help="the settings, TOML (or .json); see kiosk/site_config.py for the keys")
+    logo = sp.add_mutually_exclusive_group()
+    logo.add_argument("--logo", help="the clinic's logo, a PNG or JPEG file (at most 256 KiB, 2048 pixels a side)")
+    logo.add_argument("--remove-logo", action="store_true", help="publish without a logo")
+    sp.set_defaults(func=cmd_publish_config)
+
+    sp = sub.add_parser("site-config", help="show what a site's kiosks get as their settings")
+    db_arg(sp)
+    sp.add_argument("--site", required=True, help="site id or name")
+    sp.set_defaults(func=cmd_site_config)
 
     sp = sub.add_parser("write-units", help="write the kiosk's systemd units")
     sp.add_argument("--out", required=True)

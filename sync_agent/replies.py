@@ -200,10 +200,14 @@ def bundle(body: Any, kind: str, etag: str | None) -> Bundle:
     if "items" not in body:
         raise bad("the bundle reply has no 'items'")
     if kind == "config":
-        items = _obj(body["items"], "the config bundle's items")
-        minutes = items.get("minutes_per_visit")
-        if minutes is not None and (type(minutes) is not int or not 1 <= minutes <= 480):
-            raise bad("the config bundle's minutes_per_visit is not a whole number 1..480")
+        # Read as the kiosk app will read it (kiosk/site_config.py): settings the app would
+        # refuse are not kept, and the problem shows in the health file and the fleet view.
+        from kiosk.site_config import SiteConfigError, parse_site_config
+
+        try:
+            parse_site_config(_obj(body["items"], "the config bundle's items"))
+        except SiteConfigError as error:
+            raise bad("the config bundle: " + "; ".join(error.problems)) from None
     version = body.get("version")
     return Bundle(
         kind=kind,
