@@ -5,13 +5,13 @@ CSS, JS and live stream: nothing from a CDN; no caching of patient data; no fram
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
 from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from ..static_files import static_response
 from .sessions import StaffUser
 
 SECURITY_HEADERS = {
@@ -70,9 +70,4 @@ def refusal(request: Request, user: StaffUser | None, status: int, title: str, b
 
 
 def static_file(name: str) -> Response:
-    media_type = STATIC.get(name)
-    if media_type is None:
-        return Response("not found", status_code=404, media_type="text/plain")
-    body = files(__package__).joinpath("static", name).read_bytes()
-    return Response(body, media_type=media_type, headers={
-        "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
+    return static_response(__package__, name, STATIC, max_age=300)

@@ -14,7 +14,6 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import date, datetime
-from importlib.resources import files
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -26,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import audit
 from ..context import ServerContext, client_address, get_context
 from ..models import Device, Patient, Site
+from ..static_files import static_response
 from . import accounts, enrolment_state, invitations, limits, passwords, two_factor
 from .enrolment_state import COOKIE, COOKIE_PATH, LIFETIME
 from .invitations import InvitationRefused
@@ -432,12 +432,7 @@ def done_page(request: Request) -> Response:
 
 @router.get("/static/{name}", name="portal_static")
 def static_file(name: str) -> Response:
-    media_type = STATIC.get(name)
-    if media_type is None:
-        return Response("not found", status_code=404, media_type="text/plain")
-    body = files(__package__).joinpath("static", name).read_bytes()
-    return Response(body, media_type=media_type, headers={
-        "Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
+    return static_response(__package__, name, STATIC, max_age=3600)
 
 
 async def _in_thread(function, *args) -> Response:

@@ -153,3 +153,14 @@ def test_roles_keep_people_to_their_pages(server):
     assert client.get("/staff/admin-only").status_code == 401
     with pytest.raises(ValueError):
         require_staff("janitor")
+
+
+def test_the_dashboard_loads_only_its_own_css_and_js_without_signing_in(server):
+    css = server.client.get("/staff/static/dashboard.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert "url(http" not in css.text and "@import" not in css.text
+    js = server.client.get("/staff/static/dashboard.js")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    assert js.headers["x-content-type-options"] == "nosniff"
+    for name in ("../models.py", "pages.py", "..%2Fmodels.py", "portal.css"):
+        assert server.client.get(f"/staff/static/{name}").status_code == 404
