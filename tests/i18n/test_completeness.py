@@ -64,7 +64,7 @@ def locales(tmp_path: Path) -> Path:
     fr.add("Wait %(minutes)s minutes", "Attendez quelques minutes")  # placeholder dropped
     fr.add("Back", "")  # untranslated
     fr.add("Next", "Suivant", flags=["fuzzy"])
-    fr.add(("{n} day", "{n} days"), ("{n} jour", "{n} jours"))
+    fr.add(("{n} day", "{n} days"), ("{n} jour",) + ("{n} jours",) * (fr.num_plurals - 1))  # CLDR's count
     fr.add("Gone", "Parti")  # no longer in the template
     fr.obsolete["Old"] = Message("Old", "Vieux")  # written as "#~" by write_po
     # "Menu" (context staff) is missing

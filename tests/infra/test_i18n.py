@@ -15,6 +15,10 @@ from kiosk.i18n import CatalogError, Translator, available_languages, date_field
 def make_catalog(root: Path, lang: str, messages: dict) -> Path:
     catalog = Catalog(locale=lang, domain="kiosk")
     for msgid, msgstr in messages.items():
+        if isinstance(msgstr, tuple):
+            # As many forms as this Babel's CLDR data gives the language (Spanish has three
+            # in Babel 2.19: one, many, other); the last repeats, as a translator's would.
+            msgstr = msgstr + msgstr[-1:] * (catalog.num_plurals - len(msgstr))
         catalog.add(msgid, msgstr)
     path = root / lang / "LC_MESSAGES" / "kiosk.mo"
     path.parent.mkdir(parents=True)

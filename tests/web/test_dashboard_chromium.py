@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
+from tests.web.navigation import follow, submit
+
 PASSWORD = "maple kettle orbit lantern"
 LIVE_LIMIT = 2.0  # seconds from the kiosk's event to the row on screen (issue #8)
 
@@ -65,13 +67,13 @@ def test_sign_in_and_watch_a_kiosk_check_in_arrive_live(practice, desk_account, 
     assert "/staff/login" in driver.current_url
     driver.find_element(By.ID, "username").send_keys(desk_account)
     driver.find_element(By.ID, "password").send_keys("wrong password entirely")
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit(driver, "form button[type=submit]")
     assert "do not match" in driver.find_element(By.CSS_SELECTOR, ".error").text
     driver.save_screenshot(str(screenshots / "dashboard-sign-in-refused.png"))
     driver.find_element(By.ID, "username").clear()
     driver.find_element(By.ID, "username").send_keys(desk_account)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit(driver, "form button[type=submit]")
     assert driver.current_url.endswith("/staff/arrivals")
     assert "0 waiting" in driver.find_element(By.ID, "waiting-count").text
     deadline = time.monotonic() + 10
@@ -94,7 +96,7 @@ def test_sign_in_and_watch_a_kiosk_check_in_arrive_live(practice, desk_account, 
 
     row = driver.find_element(By.CSS_SELECTOR, f'tr[data-appointment="{appointment_id}"]')
     assert "min" in row.text and "Lena" in row.text
-    row.find_element(By.CSS_SELECTOR, "button").click()
+    follow(driver, row.find_element(By.CSS_SELECTOR, "button"))
     deadline = time.monotonic() + 10
     while "state-roomed" not in row_state(driver, appointment_id):
         assert time.monotonic() < deadline
@@ -125,7 +127,7 @@ def test_a_patient_who_needs_help_shows_on_the_open_alerts_page(practice, desk_a
     driver.get(f"{practice.url}/staff/alerts")
     driver.find_element(By.ID, "username").send_keys(desk_account)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit(driver, "form button[type=submit]")
     assert driver.current_url.endswith("/staff/alerts")
     deadline = time.monotonic() + 10
     while "on" not in driver.find_element(By.ID, "live-state").get_attribute("class"):
@@ -141,7 +143,7 @@ def test_a_patient_who_needs_help_shows_on_the_open_alerts_page(practice, desk_a
     assert "kiosk-web-test" in driver.find_element(By.CSS_SELECTOR, "article[data-kind=needs_help]").text
     assert driver.find_elements(By.CSS_SELECTOR, "table.letters tr[data-event]")  # the refused arrival
     driver.save_screenshot(str(screenshots / "dashboard-alerts.png"))
-    driver.find_element(By.CSS_SELECTOR, "article[data-kind=needs_help] button").click()
+    submit(driver, "article[data-kind=needs_help] button")
     assert not driver.find_elements(By.CSS_SELECTOR, "article[data-kind=needs_help]")
 
 
@@ -159,10 +161,10 @@ def test_the_fleet_page_for_it(practice, desktop, screenshots):
     driver.get(f"{practice.url}/staff/fleet")
     driver.find_element(By.ID, "username").send_keys("itadmin")
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit(driver, "form button[type=submit]")
     row = driver.find_element(By.CSS_SELECTOR, f'tr[data-device="{practice.device_id}"]')
     assert "kiosk-web-test" in row.text
-    row.find_element(By.LINK_TEXT, "Revoke…").click()
+    follow(driver, row.find_element(By.LINK_TEXT, "Revoke…"))
     assert "Revoke kiosk-web-test" in driver.find_element(By.ID, "confirm").text
     driver.save_screenshot(str(screenshots / "dashboard-fleet-revoke.png"))
 
@@ -189,7 +191,7 @@ def test_analytics_charts_draw_without_any_cdn(practice, desktop, screenshots):
     driver.get(f"{practice.url}/staff/analytics")
     driver.find_element(By.ID, "username").send_keys("drchart")
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit(driver, "form button[type=submit]")
     images = driver.find_elements(By.CSS_SELECTOR, "section.chart img")
     assert len(images) == 10
     deadline = time.monotonic() + 10

@@ -13,6 +13,7 @@ pytest.importorskip("selenium", reason="selenium is not installed (pip install s
 from selenium.webdriver.common.by import By  # noqa: E402
 
 from practice_server.content_bundle import default_content_bundle  # noqa: E402
+from tests.web.navigation import follow  # noqa: E402
 from tests.web.test_portal_chromium import assert_everything_local, assert_fits_the_phone, shot  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -57,7 +58,7 @@ def test_an_article_in_english_and_arabic_on_a_phone(practice, phone):
     assert any(u.endswith("/education/static/education.css") for u in seen)
 
     # The switcher leads to the other language.
-    driver.find_element(By.CSS_SELECTOR, ".languages a[hreflang=en]").click()
+    follow(driver, driver.find_element(By.CSS_SELECTOR, ".languages a[hreflang=en]"))
     assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
 
     # A language the article lacks (Somali): English, and a sentence that says so, first.

@@ -14,11 +14,10 @@ import pyotp
 import pytest
 
 pytest.importorskip("selenium", reason="selenium is not installed (pip install selenium)")
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
+from tests.web.navigation import press, submit  # noqa: E402
 from tests.web.portal_steps import GOOD_PASSWORD  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -67,31 +66,6 @@ def assert_fits_the_phone(driver) -> None:
     assert small == [], f"touch targets under {MIN_TOUCH_PX}px: {small}"
     body_px = driver.execute_script("return parseFloat(getComputedStyle(document.body).fontSize)")
     assert body_px >= 18, f"body text is {body_px}px"
-
-
-def press(driver, element) -> None:
-    """Tap `element`; with the page's scripts off, use the keyboard (a tap hangs the driver
-    then): Enter on a button or link, Space on a check box."""
-    if not driver.scripts_disabled:
-        element.click()
-    else:
-        element.send_keys(Keys.SPACE if element.get_dom_attribute("type") == "checkbox" else Keys.ENTER)
-
-
-def submit(driver, css: str = "button.primary") -> None:
-    """Press a button (or link) that leads to another page, and wait for it to load."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    press(driver, driver.find_element(By.CSS_SELECTOR, css))
-
-    def left(_driver) -> bool:
-        try:
-            page.is_enabled()
-        except (StaleElementReferenceException, WebDriverException):
-            return True  # replaced (mid-navigation the driver may say so in other words)
-        return False
-
-    WebDriverWait(driver, 15).until(left)
-    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.TAG_NAME, "h1"))
 
 
 def fill_birth_date(driver, born: date) -> None:
