@@ -132,6 +132,7 @@ def _login(request: Request, form: dict[str, str]) -> Response:
             audit.record(db, "staff.sign_in_failed", now, client_address=address)
             return render(request, "login.html", None, status=401, next=target, signed_out=None,
                           error="That username and password do not match an account that may sign in.")
+        sessions.purge_finished(db, now)
         token = sessions.start(db, account, now)
         audit.record(db, "staff.signed_in", now, staff_user=account.id, client_address=address)
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})

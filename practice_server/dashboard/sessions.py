@@ -8,6 +8,9 @@ and host shares them.
 - Sign-in failures are counted per username and per client address in fixed windows
   (the portal's counters table): USER_MAX_FAILURES per username locks that name for the
   rest of the window whoever tries, ADDRESS_MAX_FAILURES per address locks the address.
+- Each sign-in deletes the sessions that can no longer be used and the counters of
+  windows that ended, so neither table grows with the years (sign-ins are a few a day
+  per person: cheap enough to do there rather than in a job).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
 from ..portal import limits
+from ..portal.models import PortalAttempt
 from . import accounts
 from .models import StaffSession
 
@@ -79,6 +84,14 @@ def current(db: Session, token: str | None, now: datetime, *, touch: bool = True
         row.last_seen_at = now
     return StaffUser(account.id, account.username, account.display_name, account.role, account.site_ids,
                      account.clinician_id, row.csrf_token)
+
+
+def purge_finished(db: Session, now: datetime) -> None:
+    """Delete sessions that ended or outlived LIFETIME, and staff counters of ended windows."""
+    db.execute(delete(StaffSession).where(or_(StaffSession.ended_at.is_not(None),
+                                               StaffSession.created_at < now - LIFETIME)))
+    db.execute(delete(PortalAttempt).where(PortalAttempt.scope.in_((USER_SCOPE, ADDRESS_SCOPE)),
+                                           PortalAttempt.window_start < _window(now)))
 
 
 def end(db: Session, token: str | None, now: datetime) -> None:

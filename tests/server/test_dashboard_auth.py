@@ -14,6 +14,7 @@ from practice_server.dashboard import accounts, sessions
 from practice_server.dashboard.auth import COOKIE, require_staff
 from practice_server.dashboard.models import StaffSession, StaffUser
 from practice_server.models import AuditEntry
+from practice_server.portal.models import PortalAttempt
 
 PASSWORD = "maple kettle orbit lantern"
 HTML = {"Accept": "text/html"}
@@ -131,6 +132,30 @@ def test_sign_out_needs_the_forms_token_and_ends_the_session(server, site):
     server.client.cookies.set(COOKIE, "")  # even a browser that kept the cookie is signed out
     assert server.client.get("/staff/arrivals", headers=HTML, follow_redirects=False).status_code == 303
     assert "staff.signed_out" in [a for a, _ in audit_actions(server)]
+
+
+def test_a_sign_in_clears_away_finished_sessions_and_old_failure_counts(server, site):
+    add_user(server)
+    start = datetime.now(UTC)
+    server.clock.pinned = start
+
+    def count(model, *where) -> int:
+        with server.sessions() as db:
+            return db.query(model).filter(*where).count()
+
+    staff_counters = PortalAttempt.scope.in_((sessions.USER_SCOPE, sessions.ADDRESS_SCOPE))
+    sign_in(server, password="guess guess guess")
+    sign_in(server)
+    server.client.post("/staff/logout", data={"csrf": server.scalar(select(StaffSession.csrf_token))},
+                       follow_redirects=False)
+    assert count(StaffSession) == 1 and count(PortalAttempt, staff_counters) == 2
+    sign_in(server)  # the signed-out session goes; this one is left open, then forgotten
+    assert count(StaffSession) == 1 and count(PortalAttempt, staff_counters) == 2  # window still open
+    server.clock.pinned = start + sessions.LIFETIME + timedelta(minutes=1)
+    sign_in(server)
+    assert count(StaffSession) == 1  # only the new one
+    assert count(PortalAttempt, staff_counters) == 0
+    assert server.client.get("/staff/arrivals", headers=HTML, follow_redirects=False).status_code == 200
 
 
 def test_roles_keep_people_to_their_pages(server):
