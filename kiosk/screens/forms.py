@@ -113,12 +113,17 @@ class FormsScreen(PagedScreen):
         current = list(page.answer)
         if kind in CHOICE_TYPES or page.kind == "add_another":
             self.kind = "choice"
+            # Two answers (Yes / No) go side by side: stacked, the second fell below the
+            # fold at the largest text and a patient saw only "Yes".
+            row = Factory.ActionRow() if len(options) == 2 and kind != "open-choice" else None
+            if row is not None:
+                ids.answers.add_widget(row)
             for value, label in options:
                 button = ChoiceButton(label=label, value=value, selected=any(values_equal(value, v) for v in current),
                                       action=f"answer:{len(self._choices)}")
                 button.bind(on_release=self._choose)
                 self._choices.append(button)
-                ids.answers.add_widget(button)
+                (row or ids.answers).add_widget(button)
             if kind == "open-choice":
                 typed = next((v for v in current if isinstance(v, str) and not any(values_equal(v, o) for o, _ in options)), "")
                 ids.answers.add_widget(Factory.KLabel(text=tr._("Something else:"), role="muted"))

@@ -108,6 +108,20 @@ def _squeezed_scroll_areas(app, screen: str) -> list[str]:
     return problems
 
 
+def _hidden_answers(app, screen: str) -> list[str]:
+    """A question with two answers (Yes / No) shows both whole without scrolling: a patient
+    who sees only "Yes" may not know there is a "No"."""
+    forms = app.screen("forms")
+    if screen != "forms" or forms.kind != "choice" or len(forms._choices) > 2:
+        return []
+    problems = []
+    for button in forms._choices:
+        whole = [*button.to_window(button.x, button.y), *button.to_window(button.right, button.top)]
+        if any(abs(a - b) > 1 for a, b in zip(_window_rect(button), whole)):
+            problems.append(f"{screen}: the answer {button.label!r} is not wholly in view without scrolling")
+    return problems
+
+
 def _problems(app, screen: str) -> list[str]:
     problems = []
     shown = []
@@ -136,7 +150,7 @@ def _problems(app, screen: str) -> list[str]:
         if rect[0] < -1 or rect[1] < -1 or rect[2] > Window.width + 1 or rect[3] > Window.height + 1:
             problems.append(f"{name}: outside the window {rect}")
         shown.append((name, rect, isinstance(widget, ButtonBehavior)))
-    problems += _squeezed_scroll_areas(app, screen)
+    problems += _squeezed_scroll_areas(app, screen) + _hidden_answers(app, screen)
     for (a, ra, a_button), (b, rb, b_button) in itertools.combinations(shown, 2):
         gap_x = max(rb[0] - ra[2], ra[0] - rb[2])
         gap_y = max(rb[1] - ra[3], ra[1] - rb[3])
