@@ -1,8 +1,11 @@
 """Big, labelled touch buttons and the label/card building blocks every screen uses."""
-from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, OptionProperty, StringProperty
+from kivy.metrics import dp
+from kivy.properties import (AliasProperty, BooleanProperty, ColorProperty, NumericProperty, OptionProperty,
+                             StringProperty)
 from kivy.uix.behaviors import ButtonBehavior
-from kiosk.widgets.mirror import MirrorBoxLayout
 from kivy.uix.label import Label
+
+from kiosk.widgets.mirror import MirrorBoxLayout
 
 
 class KLabel(Label):
@@ -36,6 +39,38 @@ class KioskButton(ButtonBehavior, Label):
     own_font = StringProperty("")
     font_factor = NumericProperty(1.0)
     min_height = NumericProperty(0)  # set by the kv rule from size_role
+    row_height = NumericProperty(0)  # the tallest button of its ActionRow; 0 elsewhere
+
+    def _natural_height(self) -> float:
+        # Wrapping buttons grow with their text; one-line buttons keep their set height
+        # (and still grow if their font's lines are taller, as Arabic's are).
+        return max(self.min_height, self.texture_size[1] + (dp(28) if self.wrap else dp(8)))
+
+    natural_height = AliasProperty(_natural_height, bind=("min_height", "texture_size", "wrap"), cache=True)
+
+
+class ActionRow(MirrorBoxLayout):
+    """A row of buttons all as tall as the tallest: when one wraps to two lines and its
+    neighbour does not, they would otherwise stand at different heights."""
+
+    def add_widget(self, widget, *args, **kwargs):
+        super().add_widget(widget, *args, **kwargs)
+        if isinstance(widget, KioskButton):
+            widget.bind(natural_height=self._match_heights)
+            self._match_heights()
+
+    def remove_widget(self, widget, *args, **kwargs):
+        super().remove_widget(widget, *args, **kwargs)
+        if isinstance(widget, KioskButton):
+            widget.unbind(natural_height=self._match_heights)
+            widget.row_height = 0
+            self._match_heights()
+
+    def _match_heights(self, *_args) -> None:
+        buttons = [c for c in self.children if isinstance(c, KioskButton)]
+        tallest = max((b.natural_height for b in buttons), default=0)
+        for button in buttons:
+            button.row_height = tallest
 
 
 class ChromeButton(KioskButton):

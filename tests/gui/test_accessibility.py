@@ -17,6 +17,7 @@ from kivy.uix.scrollview import ScrollView
 from kiosk import palette
 from kiosk import ui_driver as ui
 from kiosk.theme import TEXT_STEPS, theme
+from kiosk.widgets.buttons import ActionRow, KioskButton
 from kiosk.widgets.shaping import ShapingCoreLabel as CoreLabel  # measures Arabic as drawn
 from tests.gui.screens_walk import every_screen
 
@@ -122,6 +123,21 @@ def _hidden_answers(app, screen: str) -> list[str]:
     return problems
 
 
+def _uneven_rows(app, screen: str) -> list[str]:
+    """Buttons side by side stand equally tall, even when only one of them wraps."""
+    problems = []
+    for root in ui.visible_roots(app):
+        for row in ui.walk(root):
+            if not isinstance(row, ActionRow) or not _visible(row):
+                continue
+            buttons = [c for c in row.children if isinstance(c, KioskButton) and _visible(c)]
+            heights = sorted(b.height for b in buttons)
+            if heights and heights[-1] - heights[0] > 1:
+                problems.append(f"{screen}: buttons of one row are {heights[0]:.0f} to {heights[-1]:.0f} px tall: "
+                                + ", ".join(repr(b.action or b.text[:20]) for b in buttons))
+    return problems
+
+
 def _problems(app, screen: str) -> list[str]:
     problems = []
     shown = []
@@ -150,7 +166,7 @@ def _problems(app, screen: str) -> list[str]:
         if rect[0] < -1 or rect[1] < -1 or rect[2] > Window.width + 1 or rect[3] > Window.height + 1:
             problems.append(f"{name}: outside the window {rect}")
         shown.append((name, rect, isinstance(widget, ButtonBehavior)))
-    problems += _squeezed_scroll_areas(app, screen) + _hidden_answers(app, screen)
+    problems += _squeezed_scroll_areas(app, screen) + _hidden_answers(app, screen) + _uneven_rows(app, screen)
     for (a, ra, a_button), (b, rb, b_button) in itertools.combinations(shown, 2):
         gap_x = max(rb[0] - ra[2], ra[0] - rb[2])
         gap_y = max(rb[1] - ra[3], ra[1] - rb[3])
