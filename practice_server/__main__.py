@@ -1,5 +1,5 @@
 """python -m practice_server serve | init-db | reminders | checkin-key | staff | fhir-client |
-import-schedule
+import-schedule | access-report
 (console script: clinic-practice-server).
 
     serve   [--database URL] [--host 127.0.0.1] [--port 8000] [--workers N]
@@ -16,6 +16,8 @@ import-schedule
     fhir-client add NAME [--scope system/*.read ...] | list | revoke CLIENT_ID   [--database URL]
     import-schedule FILE|URL --site NAME [--format fhir|csv] [--database URL]
             (FHIR Bundle of Appointments or CSV; refused rows are listed; exit 1 if any)
+    access-report PATIENT_ID [--days 365] [--database URL]
+            (every staff view of and action on the patient, from the audit log)
 
 Without --database, `serve` uses SQLite under $XDG_DATA_HOME/clinic-practice/ and loads
 the demo practice into it when it is empty; `reminders` then works on that demo
@@ -143,6 +145,10 @@ def _reminder_commands(commands) -> None:
     letter.add_argument("appointment_id", metavar="APPOINTMENT_ID")
     letter.add_argument("--database", metavar="URL", help=_DATABASE_HELP)
     letter.add_argument("--checkin-key", metavar="FILE", help=_KEY_HELP)
+    access = commands.add_parser("access-report", help="who saw or acted on one patient's data (from the audit log)")
+    access.add_argument("patient_id", metavar="PATIENT_ID")
+    access.add_argument("--days", type=int, default=365, help="how far back (default 365)")
+    access.add_argument("--database", metavar="URL")
     keys = commands.add_parser("checkin-key", help="show (making it if needed) or rotate the check-in signing key")
     keys.add_argument("--database", metavar="URL", help=_DATABASE_HELP)
     keys.add_argument("--checkin-key", metavar="FILE", help=_KEY_HELP)
@@ -176,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fhir_client(args)
         if args.command == "import-schedule":
             return _import_schedule(args)
+        if args.command == "access-report":
+            return _access_report(args)
         return _serve(args)
     except (DatabaseError, SettingsError, KeyFileError) as e:
         print(f"practice server: {e}", file=sys.stderr)
@@ -240,6 +248,24 @@ def _fhir_client(args: argparse.Namespace) -> int:
     except fhir_clients.ClientError as e:
         print(f"fhir-client: {e}", file=sys.stderr)
         return 2
+    finally:
+        engine.dispose()
+
+
+def _access_report(args: argparse.Namespace) -> int:
+    from . import access_report
+
+    if args.days < 1:
+        print("access-report: --days must be 1 or more", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    since = now - timedelta(days=args.days)
+    engine, sessions, _demo = _open_practice(args, now)
+    try:
+        with sessions() as db:
+            found = access_report.accesses(db, args.patient_id, since)
+        print(access_report.format_report(args.patient_id, since, found))
+        return 0
     finally:
         engine.dispose()
 

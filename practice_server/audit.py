@@ -4,6 +4,7 @@ of patient data. Ids and codes only, never a request body."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -48,3 +49,16 @@ def record(
                           "staff_user": staff_user, "patient_id": patient_id,
                           "fhir_client": fhir_client}},
     )
+
+
+def record_patients(db: Session, action: str, now: datetime, patient_ids: Iterable[str], *, code: str,
+                    site_id: str | None, staff_user: str, path: str | None = None) -> int:
+    """One row per patient whose data a staff member was shown, so "who saw this patient?"
+    is one indexed query; one log line with the count. Returns the number of rows."""
+    ids = sorted({p for p in patient_ids if p})
+    db.add_all([AuditEntry(at=now, action=action[:64], code=code[:64], site_id=site_id,
+                           path=path[:200] if path else None, staff_user=staff_user, patient_id=p) for p in ids])
+    if ids:
+        log.info("audit." + action, extra={"fields": {"code": code, "site_id": site_id, "staff_user": staff_user,
+                                                      "patients": len(ids)}})
+    return len(ids)

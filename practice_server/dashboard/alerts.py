@@ -20,7 +20,7 @@ from .. import dead_letters
 from ..context import get_context
 from ..models import Alert, Appointment, Clinician, Device, Event, Patient
 from .arrivals import choose_site
-from .auth import audit_action, audit_view, check_csrf, form_fields, require_staff
+from .auth import audit_action, audit_patients_shown, audit_view, check_csrf, form_fields, require_staff
 from .pages import page_html, refusal, render
 from .sessions import StaffUser
 from .waiting_room import local_time
@@ -100,7 +100,7 @@ def live_rows(request: Request, db: Session, user: StaffUser, site_id: str, _cli
     def render_rows() -> dict:
         data = _page_data(request, db, user, site_id, now)
         return {"html": page_html(request, "_alert_list.html", user, **data), "open": len(data["cards"]),
-                "alerts": len(data["cards"])}
+                "alerts": len(data["cards"]), "patients": [c.patient_id for c in data["cards"]]}  # audit only
 
     return live_marker(db, site_id), render_rows
 
@@ -113,6 +113,8 @@ def alerts_page(request: Request, site: str | None = None, user: StaffUser = Dep
         chosen, sites = choose_site(request, db, user, site)
         data = _page_data(request, db, user, chosen.id, now)
         audit_view(db, user, "alerts", now, site_id=chosen.id, path=request.url.path)
+        audit_patients_shown(db, user, "alerts", now, (c.patient_id for c in data["cards"]), site_id=chosen.id,
+                             path=request.url.path)
         return render(request, "alerts.html", user, current="alerts", site=chosen, sites=sites,
                       alerts_open=len(data["cards"]), **data)
 

@@ -1,16 +1,18 @@
 """The arrivals board (/staff/arrivals): who is waiting, for how long, and what they
 finished at the kiosk; "Roomed" takes a patient off the list. live.py keeps it current.
-Every page load is a view of patient data and is audited."""
+Every page load is a view of patient data and is audited, with a row per patient shown."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from ..alerts import open_alert_count
 from ..context import get_context
-from .auth import audit_action, audit_view, check_csrf, form_fields, require_staff
+from ..models import Appointment
+from .auth import audit_action, audit_patients_shown, audit_view, check_csrf, form_fields, require_staff
 from .pages import page_html, refusal, render
 from .sessions import StaffUser
 from .waiting_room import WAITING, arrivals, clinicians_at, live_marker, local_time, mark_roomed, site_day, sites_for
@@ -44,6 +46,8 @@ def arrivals_page(request: Request, site: str | None = None, clinician: str | No
         chosen, sites = choose_site(request, db, user, site)
         board = _board(request, db, user, chosen.id, clinician, now)
         audit_view(db, user, "arrivals", now, site_id=chosen.id, path=request.url.path)
+        audit_patients_shown(db, user, "arrivals", now, (r.patient_id for r in board["rows"]), site_id=chosen.id,
+                             path=request.url.path)
         return render(request, "arrivals.html", user, current="arrivals", site=chosen, sites=sites,
                       clinicians=clinicians_at(db, chosen.id, board["day"]), clinician=clinician or "", **board)
 
@@ -63,18 +67,21 @@ def _roomed(request: Request, appointment_id: str, user: StaffUser, form: dict[s
         if not user.may_see_site(site_id) or not mark_roomed(db, site_id, appointment_id[:36], now):
             raise refusal(request, user, 404, "Not on the list",
                           "That patient is not waiting at this site any more. The list has been updated.")
-        audit_action(db, user, "appointment.roomed", now, site_id=site_id, code=appointment_id[:36])
+        audit_action(db, user, "appointment.roomed", now, site_id=site_id, code=appointment_id[:36],
+                     patient_id=db.scalar(select(Appointment.patient_id).where(Appointment.id == appointment_id[:36])))
     back = f"/staff/arrivals?site={site_id}" + (f"&clinician={form['clinician']}" if form.get("clinician") else "")
     return RedirectResponse(back, status_code=303)
 
 
 def live_rows(request: Request, db, user: StaffUser, site_id: str, clinician: str | None, now) -> tuple[str, dict | None]:
-    """For live.py: (marker, render) of the board; render() gives the rows' HTML and count."""
+    """For live.py: (marker, render) of the board; render() gives the rows' HTML and count
+    (and the patients shown, for the audit)."""
     marker = live_marker(db, site_id, site_day(db, site_id, now))
 
     def render_rows() -> dict:
         board = _board(request, db, user, site_id, clinician, now)
         html = page_html(request, "_arrival_rows.html", user, site_id=site_id, clinician=clinician or "", **board)
-        return {"html": html, "waiting": board["waiting"], "alerts": board["alerts_open"]}
+        return {"html": html, "waiting": board["waiting"], "alerts": board["alerts_open"],
+                "patients": [r.patient_id for r in board["rows"]]}  # for the audit, not sent
 
     return marker, render_rows

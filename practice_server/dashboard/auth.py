@@ -20,7 +20,8 @@ from .accounts import ROLES
 from .pages import SECURITY_HEADERS, refusal, render, static_file
 from .sessions import StaffUser
 
-__all__ = ["ROLES", "StaffUser", "audit_action", "audit_view", "check_csrf", "require_staff", "router"]
+__all__ = ["ROLES", "StaffUser", "audit_action", "audit_patients_shown", "audit_view", "check_csrf", "require_staff",
+           "router"]
 
 router = APIRouter(prefix="/staff")
 COOKIE = "staff_session"
@@ -69,6 +70,13 @@ def audit_view(db: Session, user: StaffUser, what: str, now: datetime, *, patien
     """A staff member saw patient data (`what`: e.g. "arrivals", "alert"). Caller commits."""
     audit.record(db, "staff.viewed", now, code=what, site_id=site_id, staff_user=user.id,
                  patient_id=patient_id, path=path)
+
+
+def audit_patients_shown(db: Session, user: StaffUser, what: str, now: datetime, patient_ids, *,
+                         site_id: str | None, path: str | None = None) -> int:
+    """Each patient on a page or a live update the staff member was shown. Caller commits."""
+    return audit.record_patients(db, "staff.viewed_patient", now, patient_ids, code=what, site_id=site_id,
+                                 staff_user=user.id, path=path)
 
 
 def audit_action(db: Session, user: StaffUser, action: str, now: datetime, *, code: str | None = None,

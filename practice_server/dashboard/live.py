@@ -3,7 +3,8 @@ events, so a board changes without a page reload.
 
 Workers keep no state, so the stream polls the database for the view's change marker
 every POLL seconds and sends the view's rows again when it changed. Opening a stream is a
-view of patient data and is audited; the stream does not keep the session alive and ends
+view of patient data and is audited, and so is each patient the first time the stream
+shows them; the stream does not keep the session alive and ends
 (event `signed_out`) when the session does."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from ..context import get_context
 from . import alerts, arrivals, sessions
-from .auth import COOKIE, audit_view, require_staff
+from .auth import COOKIE, audit_patients_shown, audit_view, require_staff
 from .pages import refusal
 from .sessions import StaffUser
 
@@ -31,8 +32,10 @@ def _event(name: str, data: dict) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
-def _look(request: Request, view: str, token: str | None, site_id: str, clinician: str | None, last: str | None):
-    """One poll: (still signed in, marker, the view's data or None when unchanged)."""
+def _look(request: Request, view: str, token: str | None, site_id: str, clinician: str | None, last: str | None,
+          shown: set[str]):
+    """One poll: (still signed in, marker, the view's data or None when unchanged). Patients
+    this stream shows for the first time are audited and added to `shown`."""
     ctx = get_context(request)
     now = ctx.clock()
     with ctx.write.begin() as db:
@@ -40,7 +43,13 @@ def _look(request: Request, view: str, token: str | None, site_id: str, clinicia
         if user is None:
             return False, last, None
         marker, render = VIEWS[view](request, db, user, site_id, clinician, now)
-        return True, marker, (None if marker == last else render())
+        if marker == last:
+            return True, marker, None
+        data = render()
+        new = {p for p in data.pop("patients") if p} - shown
+        audit_patients_shown(db, user, f"{view}.live", now, new, site_id=site_id, path=request.url.path)
+        shown |= new
+        return True, marker, data
 
 
 @router.get("/live")
@@ -60,10 +69,11 @@ async def live(request: Request, site: str, view: str = "arrivals", clinician: s
     token = request.cookies.get(COOKIE)
 
     async def stream():
-        marker, quiet = None, 0.0
+        marker, quiet, shown = None, 0.0, set()
         yield b"retry: 2000\n\n"
         while not await request.is_disconnected():
-            signed_in, marker, data = await run_in_threadpool(_look, request, view, token, site, clinician, marker)
+            signed_in, marker, data = await run_in_threadpool(
+                _look, request, view, token, site, clinician, marker, shown)
             if not signed_in:
                 yield _event("signed_out", {})
                 return

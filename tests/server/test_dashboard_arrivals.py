@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from practice_server.dashboard import accounts
+from practice_server.dashboard.auth import COOKIE
 from practice_server.dashboard.models import StaffSession
 from practice_server.dashboard.waiting_room import arrivals, live_marker, site_day
 from practice_server.models import Appointment, AuditEntry, PatientConsent
@@ -55,6 +56,11 @@ def test_the_board_shows_who_waits_and_what_they_did(server, site, kiosk):
     viewed = server.rows(select(AuditEntry.action, AuditEntry.code, AuditEntry.staff_user).where(
         AuditEntry.action == "staff.viewed"))
     assert [(a, c) for a, c, _ in viewed] == [("staff.viewed", "arrivals")] and viewed[0][2]
+    # "Who saw this patient?" is one query: a row per patient on the board.
+    shown = server.rows(select(AuditEntry.patient_id, AuditEntry.code, AuditEntry.staff_user).where(
+        AuditEntry.action == "staff.viewed_patient"))
+    assert sorted(p for p, _, _ in shown) == sorted(a["patient_id"] for a in appointments)
+    assert {(c, u) for _, c, u in shown} == {("arrivals", viewed[0][2])}
 
 
 def test_roomed_needs_the_token_is_audited_and_reaches_the_kiosks(server, site, kiosk):
@@ -129,5 +135,44 @@ def test_the_live_stream_sends_the_board_and_ends_with_the_session(server, site,
     assert events[0][1]["waiting"] == 1 and "ZyxArr0, Pat0" in events[0][1]["html"]
     codes = server.rows(select(AuditEntry.code).where(AuditEntry.action == "staff.viewed"))
     assert [c for (c,) in codes] == ["arrivals.live"]
+    shown = server.rows(select(AuditEntry.patient_id, AuditEntry.code).where(
+        AuditEntry.action == "staff.viewed_patient"))
+    assert sorted(shown) == sorted((a["patient_id"], "arrivals.live") for a in appointments)
     logged = "\n".join(r.getMessage() + json.dumps(getattr(r, "fields", {}), default=str) for r in caplog.records)
     assert "ZyxArr" not in logged and "Pat0" not in logged
+
+
+def test_a_live_board_audits_each_patient_once_per_stream(server, site, kiosk):
+    """Every change re-sends the board; only a patient the stream had not shown yet gets a
+    new audit row (a board left open all day must not write 40 rows per arrival)."""
+    from starlette.requests import Request
+
+    from practice_server.dashboard import live
+
+    first = booked(server, site)
+    staff(server)
+    token = server.client.cookies.get(COOKIE)
+    request = Request({"type": "http", "app": server.app, "method": "GET", "path": "/staff/live",
+                       "root_path": "", "query_string": b"", "headers": []})
+    shown: set[str] = set()
+
+    def look(marker):
+        signed_in, marker, data = live._look(request, "arrivals", token, site.id, None, marker, shown)
+        assert signed_in and (data is None or "patients" not in data)  # ids are not sent to the page
+        return marker, data
+
+    def audited() -> list[str]:
+        return sorted(p for (p,) in server.rows(select(AuditEntry.patient_id).where(
+            AuditEntry.action == "staff.viewed_patient")))
+
+    marker, data = look(None)
+    assert data is not None and audited() == sorted(a["patient_id"] for a in first)
+    kiosk.push(arrived(first[0]))
+    marker, data = look(marker)
+    assert data is not None and data["waiting"] == 1
+    assert audited() == sorted(a["patient_id"] for a in first)  # re-sent, not re-audited
+    later = booked(server, site, per_day=1)  # an appointment added to today's schedule
+    marker, data = look(marker)
+    assert data is not None
+    assert audited() == sorted(a["patient_id"] for a in first + later)
+    assert look(marker)[1] is None  # nothing changed, nothing sent, nothing audited
