@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from kiosk.speech.speaker import DEFAULT_RATE, DEFAULT_VOLUME, Post, SpeakerState, clamp_rate, clamp_volume
+from kiosk.speech.speaker import DEFAULT_RATE, DEFAULT_VOLUME, Post, RateAndVolume, SpeakerState
 
 
-class SilentSpeaker:
+class SilentSpeaker(RateAndVolume):
     def __init__(self, post: Post, *, rate: float = DEFAULT_RATE, volume: float = DEFAULT_VOLUME,
                  on_sentence: Callable[[int], None] | None = None,
                  on_finished: Callable[[], None] | None = None,
@@ -25,22 +25,6 @@ class SilentSpeaker:
 
     state = SpeakerState.IDLE
     sentence_index = None
-
-    @property
-    def rate(self) -> int:
-        return self._rate
-
-    @rate.setter
-    def rate(self, value: float) -> None:
-        self._rate = clamp_rate(value)
-
-    @property
-    def volume(self) -> int:
-        return self._volume
-
-    @volume.setter
-    def volume(self, value: float) -> None:
-        self._volume = clamp_volume(value)
 
     def say(self, text: str, language: str, *, interrupt: bool = True) -> None:
         self._finished()

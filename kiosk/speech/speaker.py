@@ -41,6 +41,31 @@ def clamp_volume(volume: float) -> int:
     return max(0, min(100, int(round(volume))))
 
 
+class RateAndVolume:
+    """Speed and loudness, kept in range; they apply from the next sentence."""
+
+    _rate: int
+    _volume: int
+
+    @property
+    def rate(self) -> int:
+        """Words per minute, within MIN_RATE..MAX_RATE."""
+        return self._rate
+
+    @rate.setter
+    def rate(self, value: float) -> None:
+        self._rate = clamp_rate(value)
+
+    @property
+    def volume(self) -> int:
+        """0..100."""
+        return self._volume
+
+    @volume.setter
+    def volume(self, value: float) -> None:
+        self._volume = clamp_volume(value)
+
+
 class SpeakerState(str, Enum):
     IDLE = "idle"
     SPEAKING = "speaking"
@@ -68,7 +93,7 @@ def _close_open_speakers() -> None:
         speaker.close()
 
 
-class Speaker:
+class Speaker(RateAndVolume):
     def __init__(self, backend: SpeechBackend, post: Post, *, rate: float = DEFAULT_RATE,
                  volume: float = DEFAULT_VOLUME,
                  on_sentence: Callable[[int], None] | None = None,
@@ -79,8 +104,7 @@ class Speaker:
         self.on_finished = on_finished  # the speaker went idle: all heard, stop(), or an error
         self.on_error = on_error  # (message for IT) speech failed; the speaker is idle again
         self._post = post
-        self._rate = clamp_rate(rate)
-        self._volume = clamp_volume(volume)
+        self.rate, self.volume = rate, volume
         self._cond = threading.Condition()
         self._state = SpeakerState.IDLE
         self._job: _Job | None = None
@@ -106,24 +130,6 @@ class Speaker:
         with self._cond:
             job = self._job
             return job.index if job is not None and job.is_article else None
-
-    @property
-    def rate(self) -> int:
-        """Words per minute, kept within MIN_RATE..MAX_RATE; applies from the next sentence."""
-        return self._rate
-
-    @rate.setter
-    def rate(self, value: float) -> None:
-        self._rate = clamp_rate(value)
-
-    @property
-    def volume(self) -> int:
-        """0..100; applies from the next sentence."""
-        return self._volume
-
-    @volume.setter
-    def volume(self, value: float) -> None:
-        self._volume = clamp_volume(value)
 
     # -- commands (any thread; normally the UI thread) ------------------------------------
 
