@@ -72,12 +72,17 @@ def type_keys(app, text: str) -> None:
     """Press on-screen keys one by one (keyboard or keypad on the current screen).
 
     Keys do not move while typing, so they are found once and pressed without waiting
-    for frames in between; the screen is drawn once at the end.
+    for frames in between; the screen is drawn once at the end. A letter the keyboard
+    does not show is looked for behind its switch key (Arabic / Latin letters), as a
+    person would.
     """
     keys = {}
     for char in text:
         action = "key:" + char
         if action not in keys:
+            if not exists(app, action) and exists(app, "key:switch"):
+                tap(app, "key:switch")
+                keys.clear()  # the other letters are new widgets
             keys[action] = find(app, action)
         _press(keys[action])
     pump(2)

@@ -20,7 +20,7 @@ from kiosk.screens.base import PagedScreen
 from kiosk.widgets.buttons import KioskButton
 from kiosk.widgets.date_entry import DateEntry
 from kiosk.widgets.entry import EntryField
-from kiosk.widgets.keyboard import BACKSPACE, OnScreenKeyboard
+from kiosk.widgets.keyboard import BACKSPACE, OnScreenKeyboard, text_layouts
 from kiosk.widgets.keypad import Keypad
 from kiosk.widgets.tr import tr
 
@@ -90,12 +90,31 @@ class FormsScreen(PagedScreen):
         self.show_part(self._page())
         key = (id(runner), runner.position, page.kind, page.link_id, page.instance, tr.language)
         if key != self._shown:
+            # The same question in another language keeps what the patient had started.
+            unconfirmed = self._unconfirmed() if self._shown and self._shown[:-1] == key[:-1] else None
             self._shown = key
             self._build_answers(page)
+            if unconfirmed is not None:
+                self._restore(unconfirmed)
             self._page().ids.scroll.scroll_y = 1
 
     def _page(self):
         return self.part("FormQuestionPage")
+
+    def _unconfirmed(self) -> tuple:
+        """What is chosen, typed or keyed on this page and not yet confirmed with Next."""
+        return ([b.selected for b in self._choices], self._entry.value if self._entry is not None else None,
+                dict(self._date.values) if self._date is not None else None)
+
+    def _restore(self, unconfirmed: tuple) -> None:
+        selected, typed, date = unconfirmed
+        if len(selected) == len(self._choices):
+            for button, was in zip(self._choices, selected):
+                button.selected = was
+        if typed is not None and self._entry is not None:
+            self._entry.value = typed
+        if date is not None and self._date is not None:
+            self._date.values = date
 
     def _build_answers(self, page) -> None:
         ids = self._page().ids
@@ -161,7 +180,9 @@ class FormsScreen(PagedScreen):
         self._entry.placeholder = tr._("Type your answer")
         ids.below.add_widget(row)
         self.inline_actions = True
-        ids.below.add_widget(self._reused("keyboard", self._keyboard))
+        keyboard = self._reused("keyboard", self._keyboard)
+        keyboard.show_layouts(*text_layouts(tr.language))
+        ids.below.add_widget(keyboard)
 
     # The keyboard, keypad and entries are made once and moved between pages: building
     # fifty keys again for every typed question cost most of a page change.

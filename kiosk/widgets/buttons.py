@@ -3,6 +3,7 @@ from kivy.metrics import dp
 from kivy.properties import (AliasProperty, BooleanProperty, ColorProperty, NumericProperty, OptionProperty,
                              StringProperty)
 from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
 from kiosk.widgets.mirror import MirrorBoxLayout
@@ -49,9 +50,9 @@ class KioskButton(ButtonBehavior, Label):
     natural_height = AliasProperty(_natural_height, bind=("min_height", "texture_size", "wrap"), cache=True)
 
 
-class ActionRow(MirrorBoxLayout):
-    """A row of buttons all as tall as the tallest: when one wraps to two lines and its
-    neighbour does not, they would otherwise stand at different heights."""
+class EqualHeights:
+    """For a row of buttons: each as tall as the tallest, so one whose text wraps, or is
+    drawn in a taller script, does not stand higher than its neighbours."""
 
     def add_widget(self, widget, *args, **kwargs):
         super().add_widget(widget, *args, **kwargs)
@@ -73,6 +74,22 @@ class ActionRow(MirrorBoxLayout):
             button.row_height = tallest
 
 
+class ActionRow(EqualHeights, MirrorBoxLayout):
+    """A screen's row of action buttons (mirrored in Arabic)."""
+
+    def on_touch_down(self, touch):
+        # A row hidden by opacity (the forms' Back/Next over a keyboard) keeps its buttons,
+        # disabled; Kivy lets a disabled button swallow touches, and these lay over the
+        # keyboard's bottom row (the left of the space bar did nothing).
+        if self.opacity == 0:
+            return False
+        return super().on_touch_down(touch)
+
+
+class KeyRow(EqualHeights, BoxLayout):
+    """A row of keyboard keys: left to right in every language, like a real keyboard."""
+
+
 class ChromeButton(KioskButton):
     """A compact button of the top bar (still at least 48 dp high)."""
 
@@ -84,7 +101,8 @@ class LanguageButton(ChromeButton):
 
 class KeyboardKey(KioskButton):
     key = StringProperty("")
-    role = StringProperty("char")  # "char", "space" or "backspace"
+    role = StringProperty("char")  # "char", "space", "backspace" or "switch"
+    caption = StringProperty("")  # shown instead of the key (the switch key's letters)
 
 
 class KeypadKey(KioskButton):

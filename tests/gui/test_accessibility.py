@@ -17,7 +17,7 @@ from kivy.uix.scrollview import ScrollView
 from kiosk import palette
 from kiosk import ui_driver as ui
 from kiosk.theme import TEXT_STEPS, theme
-from kiosk.widgets.buttons import ActionRow, KioskButton
+from kiosk.widgets.buttons import EqualHeights, KioskButton
 from kiosk.widgets.shaping import ShapingCoreLabel as CoreLabel  # measures Arabic as drawn
 from tests.gui.screens_walk import every_screen
 
@@ -124,11 +124,12 @@ def _hidden_answers(app, screen: str) -> list[str]:
 
 
 def _uneven_rows(app, screen: str) -> list[str]:
-    """Buttons side by side stand equally tall, even when only one of them wraps."""
+    """Buttons side by side (actions, keyboard keys) stand equally tall, even when only one
+    of them wraps or is drawn in a taller script."""
     problems = []
     for root in ui.visible_roots(app):
         for row in ui.walk(root):
-            if not isinstance(row, ActionRow) or not _visible(row):
+            if not isinstance(row, EqualHeights) or not _visible(row):
                 continue
             buttons = [c for c in row.children if isinstance(c, KioskButton) and _visible(c)]
             heights = sorted(b.height for b in buttons)

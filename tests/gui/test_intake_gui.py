@@ -8,6 +8,8 @@ import hashlib
 import cv2
 import numpy as np
 import pytest
+from kivy.metrics import dp
+from kivy.tests.common import UnitTestTouch
 
 from kiosk import ui_driver as ui
 from kiosk import ui_intake as intake
@@ -15,6 +17,8 @@ from kiosk.consent.documents import load_default_documents, text_for
 from kiosk.store.demo_clinic import DEMO_PATIENTS
 from tests.gui.patient_steps import check_in_to_review, copay_at_desk, finish_visit
 from tests.logic.forms_helpers import GAD7_URL, ITEM_9, PHQ9_URL, bundle_of
+
+GENERAL_INTAKE_URL = "http://clinic-kiosk.example/fhir/Questionnaire/general-intake"
 
 pytestmark = pytest.mark.gui
 
@@ -95,6 +99,43 @@ def test_phq9_and_gad7_by_touch_in_spanish_with_a_calm_message(app, shot):
     assert app.store.outbox_pending(1)[0].event_type == "alert.raised"  # first out of the kiosk
     phq9 = pending(app, "form.response")[0]
     assert phq9["language"] == "es" and phq9["score"]["total"] == 2
+
+
+def test_an_arabic_answer_is_typed_on_arabic_letters_with_latin_a_key_away(app, shot):
+    publish(app, forms=(GENERAL_INTAKE_URL,))
+    to_intake(app)
+    assert app.manager.current == "forms" and app.screen("forms").kind == "text"
+    assert ui.exists(app, "key:Q") and not ui.exists(app, "key:switch")  # English: Latin letters only
+    # The whole space bar types, its left end too (the hidden Back button lay over it).
+    space = ui.find(app, "key: ")
+    touch = UnitTestTouch(*space.to_window(space.x + dp(12), space.center_y))
+    touch.touch_down()
+    touch.touch_up()
+    ui.pump(2)
+    assert app.screen("forms")._entry.value == " "
+    ui.type_keys(app, "\b")
+    ui.type_keys(app, "X")
+    ui.tap(app, "language:ar")  # she changes the language at the question
+    assert ui.exists(app, "key:ض") and not ui.exists(app, "key:Q")  # Arabic letters first
+    assert app.screen("forms")._entry.value == "X"  # what she had typed stays
+    ui.type_keys(app, "\b")
+    ui.type_keys(app, "ألم في الظهر")
+    shot("intake-ar-typed-answer")
+    ui.tap(app, "key:switch")
+    assert ui.exists(app, "key:Q") and not ui.exists(app, "key:ض")
+    shot("intake-ar-latin-letters")
+    ui.type_keys(app, " L5")
+    assert app.screen("forms")._entry.value == "ألم في الظهر L5"
+    ui.tap(app, "form_next")
+    ui.tap(app, "answer:0")  # Yes (allergies), then back to English: still chosen
+    ui.tap(app, "language:en")
+    assert [b.selected for b in app.screen("forms")._choices] == [True, False]
+    ui.tap(app, "language:ar")
+    intake.fill_forms(app)
+    finish_visit(app)
+    [response] = pending(app, "form.response")
+    reason = next(i for i in response["response"]["item"] if i["linkId"] == "reason")
+    assert reason["answer"] == [{"valueString": "ألم في الظهر L5"}]
 
 
 @pytest.mark.full_intake

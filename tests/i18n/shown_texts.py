@@ -3,7 +3,8 @@
 Used by the glyph coverage test: catalogs (what a label shows: the translation, or the
 msgid where there is none), the language names on the welcome screen, what Babel formats
 (month names, times, amounts), the bundled forms,
-the consent documents and whatever education articles exist under assets/education/.
+the consent documents, whatever education articles exist under assets/education/ and the
+letters of the typed-answer keyboards.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from kiosk.consent.documents import DOCUMENTS_DIR, load_default_documents
 from kiosk.forms.selection import INSTRUMENTS_DIR
 from kiosk.forms.translations import TRANSLATION
 from kiosk.i18n import DEFAULT_LOCALES_DIR, DOMAIN, SOURCE_LANGUAGE, Translator
+from kiosk.widgets.keyboard import LAYOUTS, SWITCH_CAPTIONS, text_layouts
 
 REPO = Path(__file__).resolve().parents[2]
 EDUCATION_DIR = REPO / "assets" / "education"
@@ -127,9 +129,18 @@ def education_texts(directory: Path = EDUCATION_DIR) -> Iterator[ShownText]:
         yield ShownText(path.stem, _rel(path), path.read_text(encoding="utf-8"))
 
 
+def keyboard_texts() -> Iterator[ShownText]:
+    """The letters of each language's typed-answer keyboard and its switch key's caption."""
+    for language in ("en", "es", "zh", "vi", "ar"):
+        for layout in filter(None, text_layouts(language)):
+            where = f"kiosk/widgets/keyboard.py: layout {layout!r}"
+            yield ShownText(language, where, " ".join(LAYOUTS[layout]))
+            yield ShownText(language, where + " switch key", SWITCH_CAPTIONS[layout])
+
+
 def all_shown_texts() -> list[ShownText]:
     return [*catalog_texts(), *language_names(), *locale_formatted_texts(), *form_texts(), *consent_texts(),
-            *education_texts()]
+            *education_texts(), *keyboard_texts()]
 
 
 def english_fallbacks() -> list[ShownText]:
