@@ -6,7 +6,8 @@ way the scripted tour builds it, then one full check-in per patient driven throu
 GUI with kiosk.ui_driver (real touches on the on-screen keys):
 
     check in -> last name -> next -> birth date (month day year) -> next
-    -> "yes, that's me" -> contact details OK -> "no card with me" -> finish
+    -> "yes, that's me" -> contact details OK -> "no card with me" -> copay at the desk
+    -> no portal -> finish
 
 (The practice publishes no forms and no consents here: bench_form_transitions measures those.)
 
@@ -115,6 +116,7 @@ def build_schedule(store, n: int, today: date, rng: random.Random):
 
 def check_in(app, ui, patient) -> None:
     """One whole visit through the GUI; raises BenchFailure if a screen is not the expected one."""
+    from kiosk import ui_intake  # Kivy is imported once the display is up (see main)
 
     def expect(state: str, after: str) -> None:
         if app.manager.current != state:
@@ -137,7 +139,9 @@ def check_in(app, ui, patient) -> None:
     ui.tap(app, "contact_ok")
     expect("insurance_card", "contact_ok")
     ui.tap(app, "card_none")
-    expect("done", "card_none")
+    ui_intake.pay_copay(app, by_card=False)  # the copay step (issue 6): at the desk
+    ui_intake.skip_portal(app)
+    expect("done", "card_none, copay and portal")
     if app.journey.session.check_in.already:
         raise BenchFailure("the kiosk says this patient was already checked in")
     ui.tap(app, "finish")
