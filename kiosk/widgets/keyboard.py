@@ -7,7 +7,7 @@ Typed answers in Arabic get the Arabic letters first (the standard Arabic keyboa
 and a key that switches to Latin letters and back, for a medicine's or a place's name.
 Names stay Latin: they must match the schedule.
 """
-from kivy.properties import OptionProperty, StringProperty
+from kivy.properties import OptionProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.widgets.buttons import KeyboardKey, KioskButton
@@ -40,18 +40,23 @@ def text_layouts(language: str) -> tuple[str, str]:
 
 class OnScreenKeyboard(BoxLayout):
     layout = OptionProperty("name", options=list(LAYOUTS))
-    other_layout = StringProperty("")  # reached by the switch key; "" = no switch key
     __events__ = ("on_key",)
 
     def __init__(self, **kwargs):
+        self.other_layout = ""  # reached by the switch key; "" = no switch key
         super().__init__(**kwargs)
         self.fbind("layout", self._build)
-        self.fbind("other_layout", self._build)
         self._build()
 
     def show_layouts(self, first: str, other: str = "") -> None:
-        if (self.layout, self.other_layout) != (first, other):
-            self.layout, self.other_layout = first, other
+        """Show `first`, with a switch key to `other` (if any); the keys are built once."""
+        if (first, other) == (self.layout, self.other_layout):
+            return
+        self.other_layout = other
+        if first != self.layout:
+            self.layout = first  # rebuilds
+        else:
+            self._build()
 
     def _build(self, *_):
         from kivy.factory import Factory
@@ -75,7 +80,7 @@ class OnScreenKeyboard(BoxLayout):
 
     def press(self, key: str) -> None:
         if key == SWITCH:
-            self.layout, self.other_layout = self.other_layout, self.layout
+            self.show_layouts(self.other_layout, self.layout)
             return
         self.dispatch("on_key", key)
 

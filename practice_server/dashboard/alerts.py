@@ -20,7 +20,7 @@ from .. import dead_letters
 from ..context import get_context
 from ..models import Alert, Appointment, Clinician, Device, Event, Patient
 from .arrivals import choose_site
-from .auth import audit_action, audit_patients_shown, audit_view, check_csrf, form_fields, require_staff
+from .auth import audit_action, audit_view, check_csrf, form_fields, require_staff
 from .pages import page_html, refusal, render
 from .sessions import StaffUser
 from .waiting_room import local_time
@@ -112,9 +112,8 @@ def alerts_page(request: Request, site: str | None = None, user: StaffUser = Dep
     with ctx.write.begin() as db:
         chosen, sites = choose_site(request, db, user, site)
         data = _page_data(request, db, user, chosen.id, now)
-        audit_view(db, user, "alerts", now, site_id=chosen.id, path=request.url.path)
-        audit_patients_shown(db, user, "alerts", now, (c.patient_id for c in data["cards"]), site_id=chosen.id,
-                             path=request.url.path)
+        audit_view(db, user, "alerts", now, site_id=chosen.id, path=request.url.path,
+                   patients=(c.patient_id for c in data["cards"]))
         return render(request, "alerts.html", user, current="alerts", site=chosen, sites=sites,
                       alerts_open=len(data["cards"]), **data)
 

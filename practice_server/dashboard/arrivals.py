@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..alerts import open_alert_count
 from ..context import get_context
 from ..models import Appointment
-from .auth import audit_action, audit_patients_shown, audit_view, check_csrf, form_fields, require_staff
+from .auth import audit_action, audit_view, check_csrf, form_fields, require_staff
 from .pages import page_html, refusal, render
 from .sessions import StaffUser
 from .waiting_room import WAITING, arrivals, clinicians_at, live_marker, local_time, mark_roomed, site_day, sites_for
@@ -45,9 +45,8 @@ def arrivals_page(request: Request, site: str | None = None, clinician: str | No
     with ctx.write.begin() as db:
         chosen, sites = choose_site(request, db, user, site)
         board = _board(request, db, user, chosen.id, clinician, now)
-        audit_view(db, user, "arrivals", now, site_id=chosen.id, path=request.url.path)
-        audit_patients_shown(db, user, "arrivals", now, (r.patient_id for r in board["rows"]), site_id=chosen.id,
-                             path=request.url.path)
+        audit_view(db, user, "arrivals", now, site_id=chosen.id, path=request.url.path,
+                   patients=(r.patient_id for r in board["rows"]))
         return render(request, "arrivals.html", user, current="arrivals", site=chosen, sites=sites,
                       clinicians=clinicians_at(db, chosen.id, board["day"]), clinician=clinician or "", **board)
 

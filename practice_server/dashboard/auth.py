@@ -5,6 +5,7 @@ of sign-ins and of every view of patient data."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
@@ -65,14 +66,15 @@ def check_csrf(user: StaffUser, token: str | None) -> None:
         raise HTTPException(403, detail={"code": "csrf", "message": "the form was not from this session; reload the page"})
 
 
-def audit_view(db: Session, user: StaffUser, what: str, now: datetime, *, patient_id: str | None = None,
-               site_id: str | None = None, path: str | None = None) -> None:
-    """A staff member saw patient data (`what`: e.g. "arrivals", "alert"). Caller commits."""
-    audit.record(db, "staff.viewed", now, code=what, site_id=site_id, staff_user=user.id,
-                 patient_id=patient_id, path=path)
+def audit_view(db: Session, user: StaffUser, what: str, now: datetime, *, site_id: str | None = None,
+               path: str | None = None, patients: Iterable[str] = ()) -> None:
+    """A staff member saw patient data (`what`: e.g. "arrivals", "alerts"): one row for the
+    view, and one per patient in `patients` (those it showed). Caller commits."""
+    audit.record(db, "staff.viewed", now, code=what, site_id=site_id, staff_user=user.id, path=path)
+    audit_patients_shown(db, user, what, now, patients, site_id=site_id, path=path)
 
 
-def audit_patients_shown(db: Session, user: StaffUser, what: str, now: datetime, patient_ids, *,
+def audit_patients_shown(db: Session, user: StaffUser, what: str, now: datetime, patient_ids: Iterable[str], *,
                          site_id: str | None, path: str | None = None) -> int:
     """Each patient on a page or a live update the staff member was shown. Caller commits."""
     return audit.record_patients(db, "staff.viewed_patient", now, patient_ids, code=what, site_id=site_id,
