@@ -17,6 +17,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
+from kiosk.config import DEFAULT_LANGUAGES
 from kiosk.consent.documents import DOCUMENTS_DIR, load_default_documents
 from kiosk.forms.selection import INSTRUMENTS_DIR
 from kiosk.forms.translations import TRANSLATION
@@ -131,7 +132,7 @@ def education_texts(directory: Path = EDUCATION_DIR) -> Iterator[ShownText]:
 
 def keyboard_texts() -> Iterator[ShownText]:
     """The letters of each language's typed-answer keyboard and its switch key's caption."""
-    for language in ("en", "es", "zh", "vi", "ar"):
+    for language in DEFAULT_LANGUAGES:
         for layout in filter(None, text_layouts(language)):
             where = f"kiosk/widgets/keyboard.py: layout {layout!r}"
             yield ShownText(language, where, " ".join(LAYOUTS[layout]))
